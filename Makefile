@@ -1,0 +1,85 @@
+# bangban — two commands for a user: `make run` and `make test`. Everything they need is
+# installed from here, so a fresh clone on a fresh machine works.
+SHELL := /bin/bash
+PYTHON ?= python3
+PORT ?= 8000
+VENV := .venv
+BIN := $(VENV)/bin
+PG_URL ?= $(or $(DATABASE_URL),postgres://root@127.0.0.1:5432/bangban)
+SYSTEM_PACKAGES := chromium fonts-noto-cjk gettext libpango-1.0-0 libpangoft2-1.0-0
+
+.PHONY: run test test-sqlite test-pg lint format messages assets install system-deps demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+# Reinstall when the dependency list changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+src/bangban/static/vendor/.built: node_modules/.installed scripts/vendor.mjs
+	npm run --silent vendor
+	touch $@
+
+assets: src/bangban/static/vendor/.built
+
+.env:
+	$(BIN)/python scripts/make_env.py .env
+
+# Debian packages the browser tests and the PDF/font checks need; installed only when missing
+# and only when we are root (otherwise the missing ones are named).
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "please install Debian packages:$$missing"; exit 1; fi; \
+	fi
+
+run: install assets .env
+	$(BIN)/bangban migrate --noinput
+	$(BIN)/bangban demo --if-empty --seed 1
+	$(BIN)/bangban collectstatic --noinput -v 0
+	$(BIN)/bangban demo-logins
+	@echo "bangban: http://127.0.0.1:$(PORT)/"
+	$(BIN)/gunicorn bangban.config.wsgi -b 127.0.0.1:$(PORT) -w 2 --access-logfile -
+
+demo: install .env
+	$(BIN)/bangban migrate --noinput
+	$(BIN)/bangban demo --seed 1
+
+lint: install
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff format --check src tests scripts
+	$(BIN)/lint-imports
+
+format: install
+	$(BIN)/ruff format src tests scripts
+	$(BIN)/ruff check --fix src tests scripts
+
+messages: install
+	cd src/bangban && ../../$(BIN)/bangban makemessages -l zh_Hans --no-obsolete --no-location
+	cd src/bangban && ../../$(BIN)/bangban compilemessages -l zh_Hans
+
+test-sqlite: install assets .env
+	env -u DATABASE_URL $(BIN)/pytest
+
+test-pg: install assets .env
+	@bash scripts/ensure_postgres.sh "$(PG_URL)" || { \
+	  if [ "$$CI" = true ]; then echo "PostgreSQL is unreachable at $(PG_URL): failing under CI"; exit 1; fi; \
+	  echo "PostgreSQL unreachable: skipping the PostgreSQL run (CI would fail)"; exit 0; }; \
+	DATABASE_URL="$(PG_URL)" $(BIN)/pytest
+
+test: system-deps install assets .env lint test-sqlite test-pg
+
+clean:
+	rm -rf $(VENV) node_modules src/bangban/static/vendor var

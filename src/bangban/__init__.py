@@ -1,0 +1,1 @@
+"""bangban: the open 帮办代办 platform."""

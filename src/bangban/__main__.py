@@ -1,0 +1,3 @@
+from bangban.manage import main
+
+main()

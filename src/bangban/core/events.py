@@ -1,0 +1,158 @@
+"""The hash-chained event log: `event_record` appends, `events_verify` checks the chain.
+
+Every service calls `event_record` inside its own transaction, so a change and its event are
+committed together or not at all.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+
+from bangban.core.models import Event, EventChainHead
+
+GENESIS_HASH = "0" * 64
+
+
+def _jsonable(value: Any) -> Any:
+    """Normalise to plain JSON so the stored value reads back exactly as it was hashed."""
+    if value is None:
+        return None
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False))
+
+
+def _digest(
+    *,
+    seq: int,
+    occurred_at,
+    actor_id: int | None,
+    actor_label: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    unit_path: str,
+    before: Any,
+    after: Any,
+    ip_address: str | None,
+    prev_hash: str,
+) -> str:
+    payload = json.dumps(
+        [
+            seq,
+            occurred_at.astimezone(UTC).isoformat(),
+            actor_id,
+            actor_label,
+            action,
+            object_type,
+            object_id,
+            unit_path,
+            before,
+            after,
+            ip_address,
+            prev_hash,
+        ],
+        ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _event_digest(event: Event) -> str:
+    return _digest(
+        seq=event.seq,
+        occurred_at=event.occurred_at,
+        actor_id=event.actor_id,
+        actor_label=event.actor_label,
+        action=event.action,
+        object_type=event.object_type,
+        object_id=event.object_id,
+        unit_path=event.unit_path,
+        before=event.before,
+        after=event.after,
+        ip_address=event.ip_address,
+        prev_hash=event.prev_hash,
+    )
+
+
+def event_record(
+    *,
+    actor,
+    action: str,
+    obj=None,
+    object_type: str = "",
+    object_id: str | int = "",
+    unit_path: str = "",
+    before: dict | None = None,
+    after: dict | None = None,
+    actor_label: str = "",
+    ip_address: str | None = None,
+) -> Event:
+    """Append one event. `obj` fills the object type and id; a unit path is taken from `obj`
+    (its `unit_path` attribute) when not given, so the event is scoped with the object."""
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or obj.pk
+        unit_path = unit_path or getattr(obj, "unit_path", "") or ""
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    with transaction.atomic():
+        head, _ = EventChainHead.objects.select_for_update().get_or_create(pk=1)
+        event = Event(
+            seq=head.last_seq + 1,
+            occurred_at=timezone.now(),
+            actor=user,
+            actor_label=actor_label or (user.get_username() if user else ""),
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id),
+            unit_path=unit_path,
+            before=_jsonable(before),
+            after=_jsonable(after),
+            ip_address=ip_address,
+            prev_hash=head.last_hash,
+        )
+        event.hash = _event_digest(event)
+        event.save()
+        head.last_seq = event.seq
+        head.last_hash = event.hash
+        head.save(update_fields=["last_seq", "last_hash"])
+    return event
+
+
+def changes(before: dict, after: dict) -> tuple[dict, dict]:
+    """Only the fields that differ, for compact before/after records."""
+    keys = [k for k in after if before.get(k) != after.get(k)]
+    return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    checked: int
+    broken_seq: int | None = None
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_seq is None
+
+
+def events_verify() -> ChainReport:
+    """Walk the chain from the first event; report the first link that does not hold."""
+    expected_seq, expected_prev, checked = 1, GENESIS_HASH, 0
+    for event in Event.objects.order_by("seq").iterator(chunk_size=2000):
+        if event.seq != expected_seq:
+            return ChainReport(checked, expected_seq, "missing")
+        if event.prev_hash != expected_prev:
+            return ChainReport(checked, event.seq, "prev_hash")
+        if _event_digest(event) != event.hash:
+            return ChainReport(checked, event.seq, "altered")
+        expected_seq, expected_prev, checked = event.seq + 1, event.hash, checked + 1
+    head = EventChainHead.objects.filter(pk=1).first()
+    if head is not None and (head.last_seq, head.last_hash) != (expected_seq - 1, expected_prev):
+        return ChainReport(checked, expected_seq, "missing")
+    return ChainReport(checked)
