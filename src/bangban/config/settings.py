@@ -10,7 +10,11 @@ import environ
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
-HOME_DIR = Path(env.str("BANGBAN_HOME", default=str(Path.cwd())))
+# In a source checkout the project root holds .env and var/; an installed package uses the
+# working directory unless BANGBAN_HOME says otherwise.
+_CHECKOUT = PACKAGE_DIR.parent.parent
+_DEFAULT_HOME = _CHECKOUT if (_CHECKOUT / "pyproject.toml").exists() else Path.cwd()
+HOME_DIR = Path(env.str("BANGBAN_HOME", default=str(_DEFAULT_HOME)))
 environ.Env.read_env(HOME_DIR / ".env", overwrite=False)
 VAR_DIR = Path(env.str("BANGBAN_VAR_DIR", default=str(HOME_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -116,6 +120,9 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
 AXES_VERBOSE = False
+# Locking per account is the 等保 requirement; locking per IP address as well would lock out a
+# whole town office that reaches the server through one NAT address.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 # 等保 level 3: a session ends after 30 idle minutes (every request renews the cookie).
 SESSION_COOKIE_AGE = 30 * 60
@@ -150,6 +157,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = VAR_DIR / "media"

@@ -33,7 +33,7 @@ CHILD_LEVELS: dict[str, set[str]] = {
 # The "八有" standard of a service point (003 §四(二)), in the document's order.
 EIGHT_HAVES = [
     ("has_window", _("Assist and proxy window")),
-    ("has_agents", _("Agents")),
+    ("has_agents", _("Agents on post")),
     ("has_equipment", _("Office equipment")),
     ("has_item_list", _("Item list")),
     ("has_guides", _("Service guides")),
@@ -65,7 +65,7 @@ class Unit(models.Model):
     weekend_hours = models.CharField(_("weekend appointment hours"), max_length=200, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     has_window = models.BooleanField(_("Assist and proxy window"), default=False)
-    has_agents = models.BooleanField(_("Agents"), default=False)
+    has_agents = models.BooleanField(_("Agents on post"), default=False)
     has_equipment = models.BooleanField(_("Office equipment"), default=False)
     has_item_list = models.BooleanField(_("Item list"), default=False)
     has_guides = models.BooleanField(_("Service guides"), default=False)

@@ -102,7 +102,7 @@ class Migration(migrations.Migration):
                 ('weekend_hours', models.CharField(blank=True, max_length=200, verbose_name='weekend appointment hours')),
                 ('is_active', models.BooleanField(default=True, verbose_name='active')),
                 ('has_window', models.BooleanField(default=False, verbose_name='Assist and proxy window')),
-                ('has_agents', models.BooleanField(default=False, verbose_name='Agents')),
+                ('has_agents', models.BooleanField(default=False, verbose_name='Agents on post')),
                 ('has_equipment', models.BooleanField(default=False, verbose_name='Office equipment')),
                 ('has_item_list', models.BooleanField(default=False, verbose_name='Item list')),
                 ('has_guides', models.BooleanField(default=False, verbose_name='Service guides')),
