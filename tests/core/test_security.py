@@ -126,3 +126,42 @@ def test_openapi_schema_and_local_docs(client):
     docs = client.get("/api/v1/docs/").content.decode()
     assert "swagger-ui" in docs
     assert "cdn" not in docs.lower() and "unpkg" not in docs.lower()
+
+
+def test_idle_session_expires_and_activity_renews_it(client):
+    from datetime import timedelta
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    user = UserFactory(unit=None, role="supervisor")
+    login(client, user.username, TEST_PASSWORD)
+    key = client.session.session_key
+    Session.objects.filter(pk=key).update(expire_date=timezone.now() + timedelta(minutes=5))
+    assert client.get(reverse("home")).status_code == 200
+    renewed = Session.objects.get(pk=key).expire_date - timezone.now()
+    assert timedelta(minutes=29) < renewed <= timedelta(minutes=30)
+    Session.objects.filter(pk=key).update(expire_date=timezone.now() - timedelta(seconds=1))
+    response = client.get(reverse("home"))
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))
+
+
+def test_api_errors_are_json_with_chinese_messages_never_500(client):
+    user = UserFactory(unit=None, role="supervisor")
+    client.force_login(user)
+    missing = client.get("/api/v1/agents/999999/")
+    assert missing.status_code == 404 and missing.json()["detail"] == "未找到。"
+    bad_page = client.get("/api/v1/units/", {"page": "abc"})
+    assert bad_page.status_code == 404
+    assert client.get("/api/v1/units/", {"page_size": "x"}).status_code == 200
+    reveal = client.post("/api/v1/agents/999999/reveal/", {"field": "phone"})
+    assert reveal.status_code == 404
+
+
+def test_supervisor_cannot_write_through_the_api(client):
+    from tests.factories import AgentFactory
+
+    agent = AgentFactory()
+    client.force_login(UserFactory(unit=None, role="supervisor"))
+    assert client.post("/api/v1/agents/", {"name": "x"}).status_code == 405
+    assert client.patch(f"/api/v1/agents/{agent.pk}/", {"name": "x"}).status_code == 405
