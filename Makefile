@@ -49,7 +49,6 @@ run: install assets .env
 	$(BIN)/bangban migrate --noinput
 	$(BIN)/bangban demo --if-empty --seed 1
 	$(BIN)/bangban collectstatic --noinput -v 0
-	$(BIN)/bangban demo-logins
 	@echo "bangban: http://127.0.0.1:$(PORT)/"
 	$(BIN)/gunicorn bangban.config.wsgi -b 127.0.0.1:$(PORT) -w 2 --access-logfile -
 

@@ -27,7 +27,8 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
+    # An English browser on purpose: the platform answers in Chinese whatever the browser asks.
+    context = browser.new_context(locale="en-US", timezone_id="Asia/Shanghai")
     page = context.new_page()
     yield page
     context.close()

@@ -1,1 +1,7 @@
-urlpatterns: list = []
+from django.urls import path
+
+from bangban.core.api_views import DueDateView
+
+urlpatterns = [
+    path("due-date", DueDateView.as_view(), name="calendar-due-date"),
+]

@@ -106,7 +106,9 @@ def event_record(
             seq=head.last_seq + 1,
             occurred_at=timezone.now(),
             actor=user,
-            actor_label=actor_label or (user.get_username() if user else ""),
+            # An event without a user and without a label was made by the system itself (a
+            # command run by an operator); failed logins carry the name that was tried instead.
+            actor_label=actor_label or (user.get_username() if user else "system"),
             action=action,
             object_type=object_type,
             object_id=str(object_id),

@@ -363,6 +363,8 @@ def personnel_change_record(
             email=email,
             active_from=effective_date,
             **_agent_identity(id_number=id_number, phone=phone),
+            # The newcomer takes over the post as it was; a new post starts from the point's
+            # published phone and hours.
             **(
                 {
                     "employment": previous_agent.employment,
@@ -372,7 +374,7 @@ def personnel_change_record(
                     "public_phone": previous_agent.public_phone,
                 }
                 if previous_agent
-                else {}
+                else {"service_hours": unit.opening_hours, "public_phone": unit.phone}
             ),
         )
     if previous_agent is not None:
