@@ -1,5 +1,5 @@
-"""Writes of the shared kernel: the working-day calendar. Each use case is one function:
-keyword-only, typed, permission-checked, atomic, and leaves one event.
+"""Writes of the shared kernel: the working-day calendar and accepted identifiers. Each use
+case is one function: keyword-only, typed, permission-checked, atomic, and leaves one event.
 
 `actor=None` means the system itself (code run by an operator with shell access), as in the
 other apps' services; views, the admin and the import command always pass a user.
@@ -16,6 +16,7 @@ from django.utils.translation import pgettext
 from bangban.core.calendar import kind_for
 from bangban.core.errors import PermissionDenied, ValidationFailed
 from bangban.core.events import event_record
+from bangban.core.identifiers import CreditCodeCheck, validate_credit_code
 from bangban.core.models import CalendarDay, CalendarYear
 
 # The values of `bangban.org.models.Role` allowed to maintain the calendar; core may not import
@@ -252,3 +253,31 @@ def calendar_year_import(
 
 def _day_row(day: dt.date, working: bool, name: str) -> list[Any]:
     return [day, working, name]
+
+
+@transaction.atomic
+def credit_code_accept(
+    *,
+    actor,
+    value: str,
+    override_reason: str = "",
+    obj=None,
+    unit_path: str = "",
+) -> CreditCodeCheck:
+    """Accept a unified social credit code for a record. A code that fails its check is refused
+    unless staff write a reason (some genuine codes fail it); that override is logged with the
+    warning and the reason, beside the record it is for."""
+    check = validate_credit_code(value, override_reason=override_reason)
+    if not check.ok:
+        event_record(
+            actor=actor,
+            action="credit_code.override",
+            obj=obj,
+            unit_path=unit_path,
+            after={
+                "credit_code": check.value,
+                "warning": check.warning,
+                "reason": override_reason.strip(),
+            },
+        )
+    return check

@@ -1,13 +1,22 @@
 """Django admin for centre administrators, limited to their own tree. Saving goes through the
 services so that admin edits are validated and leave events like any other change."""
 
+from django import forms
 from django.contrib import admin
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from bangban.core.errors import ApplicationError
 from bangban.org import services
-from bangban.org.models import EIGHT_HAVES, Agent, PersonnelChange, Role, StaffingMinimum, Unit
+from bangban.org.models import (
+    EIGHT_HAVES,
+    Agent,
+    PersonnelChange,
+    Role,
+    StaffingMinimum,
+    Unit,
+    User,
+)
 from bangban.org.scoping import scope_by_unit
 
 ADMIN_ROLES = {Role.CENTRE_ADMIN, Role.SYSADMIN}
@@ -206,4 +215,63 @@ class StaffingMinimumAdmin(ScopedAdmin):
     def apply(self, request, instance, data):
         return services.staffing_minimum_set(
             actor=request.user, level=instance.level, minimum=data["minimum"]
+        )
+
+
+class UserCreateForm(forms.ModelForm):
+    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False)
+
+    class Meta:
+        model = User
+        fields = ["username", "full_name", "role", "unit"]
+
+
+@admin.register(User)
+class UserAdmin(ScopedAdmin):
+    """Accounts of the administrator's tree. Passwords are set when the account is created
+    (and must pass the password rules); accounts are switched off, never deleted."""
+
+    list_display = ["username", "full_name", "role", "unit", "is_active", "is_demo", "last_login"]
+    list_filter = ["role", "is_active", "is_demo"]
+    search_fields = ["username", "full_name"]
+    list_select_related = ["unit"]
+    add_form = UserCreateForm
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["username", "full_name", "role", "unit", "password"]
+        return ["username", "full_name", "role", "unit", "is_active", "is_demo", "last_login"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["username", "is_demo", "last_login"] if obj else []
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = self.add_form
+        return super().get_form(request, obj, **kwargs)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "unit":
+            kwargs["queryset"] = scope_by_unit(Unit.objects.all(), request.user, "path")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_queryset(self, request):
+        # Users without a unit (applicants, supervisors) belong to no tree: system
+        # administrators see them; centre administrators see their tree's staff.
+        return scope_by_unit(User.objects.all(), request.user, "unit__path")
+
+    def apply(self, request, instance, data):
+        if instance is not None:
+            return services.user_update(
+                actor=request.user,
+                user=instance,
+                **{f: data[f] for f in services.USER_DETAIL_FIELDS if f in data},
+            )
+        return services.user_create(
+            actor=request.user,
+            username=data["username"],
+            password=data["password"],
+            role=data["role"],
+            unit=data["unit"],
+            full_name=data["full_name"],
         )

@@ -484,6 +484,12 @@ def user_create(
         raise PermissionDenied(_("Only administrators can create accounts."))
     if role not in Role.values:
         raise ValidationFailed(_("Unknown role."), field="role")
+    if (
+        actor is not None
+        and actor.role != Role.SYSADMIN
+        and role in (Role.SYSADMIN, Role.SUPERVISOR)
+    ):
+        raise PermissionDenied(_("Only system administrators can grant this role."))
     staff_roles = {Role.AGENT, Role.LIAISON, Role.MANAGER, Role.CENTRE_ADMIN}
     if role in staff_roles and unit is None:
         raise ValidationFailed(_("Staff accounts belong to a unit."), field="unit")
@@ -518,4 +524,57 @@ def user_create(
             "is_demo": is_demo,
         },
     )
+    return user
+
+
+USER_DETAIL_FIELDS = ["full_name", "role", "unit", "is_active"]
+
+
+@transaction.atomic
+def user_update(*, actor, user: User, **fields: Any) -> User:
+    """Change a login's name, role, unit, or switch it off (accounts are never deleted)."""
+    if actor is not None and actor.role not in (Role.CENTRE_ADMIN, Role.SYSADMIN):
+        raise PermissionDenied(_("Only administrators can change accounts."))
+    unknown = set(fields) - set(USER_DETAIL_FIELDS)
+    if unknown:
+        raise ValidationFailed(
+            _("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
+        )
+    user = User.objects.select_for_update().select_related("unit").get(pk=user.pk)
+    for unit in (user.unit, fields.get("unit")):
+        if actor is not None and unit is not None and not in_scope(actor, unit):
+            raise PermissionDenied(_("This unit is outside your area."))
+    role = fields.get("role", user.role)
+    if role not in Role.values:
+        raise ValidationFailed(_("Unknown role."), field="role")
+    if (
+        actor is not None
+        and actor.role != Role.SYSADMIN
+        and role in (Role.SYSADMIN, Role.SUPERVISOR)
+    ):
+        raise PermissionDenied(_("Only system administrators can grant this role."))
+    staff_roles = {Role.AGENT, Role.LIAISON, Role.MANAGER, Role.CENTRE_ADMIN}
+    if role in staff_roles and fields.get("unit", user.unit) is None:
+        raise ValidationFailed(_("Staff accounts belong to a unit."), field="unit")
+    if actor is not None and user.pk == actor.pk and fields.get("is_active") is False:
+        raise ValidationFailed(_("You cannot switch off your own account."), field="is_active")
+
+    def snapshot() -> dict[str, Any]:
+        return {
+            "full_name": user.full_name,
+            "role": user.role,
+            "unit": user.unit.code if user.unit_id else None,
+            "is_active": user.is_active,
+        }
+
+    before = snapshot()
+    for field, value in fields.items():
+        setattr(user, field, value)
+    user.is_staff = user.role in (Role.CENTRE_ADMIN, Role.SYSADMIN)
+    user.is_superuser = user.role == Role.SYSADMIN
+    before, after = changes(before, snapshot())
+    if not after:
+        return user
+    user.save()
+    event_record(actor=actor, action="user.update", obj=user, before=before, after=after)
     return user
