@@ -1,5 +1,7 @@
 """Staff pages of the organisation: home, units, agents, personnel changes, trainings."""
 
+from functools import wraps
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -11,8 +13,22 @@ from bangban.core.errors import PermissionDenied, ValidationFailed
 from bangban.core.masking import mask_id_number, mask_phone
 from bangban.org import selectors, services
 from bangban.org.forms import ActivityForm, PersonnelChangeForm
-from bangban.org.models import Level
+from bangban.org.models import Level, Role
 from bangban.org.scoping import MANAGING_ROLES, REVEALING_ROLES, sees_everything
+
+
+def staff_required(view):
+    """Staff pages: signed in, and a staff, supervisor or administrator role (an applicant's
+    account belongs on the public portal)."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs):
+        if request.user.role == Role.APPLICANT:
+            raise PermissionDenied(_("This page is for staff."))
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 def _form_error(form, exc: ValidationFailed) -> None:
@@ -33,6 +49,8 @@ def _require_manager(user) -> None:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
+    if user.role == Role.APPLICANT:
+        return redirect("roster-index")
     unit = user.unit
     context = {"unit": unit}
     if unit is None and sees_everything(user):
@@ -54,7 +72,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "org/home.html", context)
 
 
-@login_required
+@staff_required
 def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     unit = selectors.unit_get(actor=request.user, pk=pk)
     children = selectors.unit_subtree(actor=request.user, unit=unit).filter(parent=unit)
@@ -66,7 +84,7 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@staff_required
 def agent_list(request: HttpRequest) -> HttpResponse:
     search = request.GET.get("q", "").strip()[:50]
     agents = selectors.agents_visible(actor=request.user, search=search)
@@ -74,7 +92,7 @@ def agent_list(request: HttpRequest) -> HttpResponse:
     return render(request, "org/agent_list.html", {"page": page, "q": search})
 
 
-@login_required
+@staff_required
 def agent_detail(request: HttpRequest, pk: int) -> HttpResponse:
     agent = selectors.agent_get(actor=request.user, pk=pk)
     own = agent.user_id == request.user.pk
@@ -90,7 +108,7 @@ def agent_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@staff_required
 @require_POST
 def agent_reveal(request: HttpRequest, pk: int, field: str) -> HttpResponse:
     agent = selectors.agent_get(actor=request.user, pk=pk)
@@ -100,7 +118,7 @@ def agent_reveal(request: HttpRequest, pk: int, field: str) -> HttpResponse:
     return render(request, "org/_revealed.html", {"value": value})
 
 
-@login_required
+@staff_required
 def personnel_change_list(request: HttpRequest) -> HttpResponse:
     changes = selectors.personnel_changes_visible(actor=request.user)
     page = Paginator(changes, 50).get_page(request.GET.get("page"))
@@ -111,7 +129,7 @@ def personnel_change_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@staff_required
 def personnel_change_create(request: HttpRequest) -> HttpResponse:
     _require_manager(request.user)
     kwargs = {
@@ -129,7 +147,7 @@ def personnel_change_create(request: HttpRequest) -> HttpResponse:
     return render(request, "org/personnel_change_form.html", {"form": form})
 
 
-@login_required
+@staff_required
 def activity_list(request: HttpRequest) -> HttpResponse:
     activities = selectors.activities_visible(actor=request.user)
     page = Paginator(activities, 50).get_page(request.GET.get("page"))
@@ -138,7 +156,7 @@ def activity_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@staff_required
 def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
     activity = selectors.activity_get(actor=request.user, pk=pk)
     attendances = activity.attendances.select_related("agent", "agent__unit").order_by(
@@ -149,7 +167,7 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@staff_required
 def activity_create(request: HttpRequest) -> HttpResponse:
     _require_manager(request.user)
     kwargs = {
