@@ -34,7 +34,13 @@ from bangban.org.models import (
     Unit,
     User,
 )
-from bangban.org.scoping import MANAGING_ROLES, REVEALING_ROLES, in_scope
+from bangban.org.scoping import (
+    MANAGING_ROLES,
+    REVEALING_ROLES,
+    SEE_EVERYTHING,
+    STAFF_ROLES,
+    in_scope,
+)
 
 # 001 annex 4: personnel changes are reported to the county centre at least 3 days ahead.
 PERSONNEL_CHANGE_NOTICE_DAYS = 3
@@ -468,6 +474,17 @@ def activity_record(
     return activity
 
 
+def _check_role(actor, role: str, unit: Unit | None) -> None:
+    """A role exists, staff roles sit in a unit, and only system administrators hand out the
+    roles that see everything."""
+    if role not in Role.values:
+        raise ValidationFailed(_("Unknown role."), field="role")
+    if actor is not None and actor.role != Role.SYSADMIN and role in SEE_EVERYTHING:
+        raise PermissionDenied(_("Only system administrators can grant this role."))
+    if role in STAFF_ROLES and unit is None:
+        raise ValidationFailed(_("Staff accounts belong to a unit."), field="unit")
+
+
 @transaction.atomic
 def user_create(
     *,
@@ -482,17 +499,7 @@ def user_create(
     """A login. Centre administrators get the admin site (limited to their tree)."""
     if actor is not None and actor.role not in (Role.CENTRE_ADMIN, Role.SYSADMIN):
         raise PermissionDenied(_("Only administrators can create accounts."))
-    if role not in Role.values:
-        raise ValidationFailed(_("Unknown role."), field="role")
-    if (
-        actor is not None
-        and actor.role != Role.SYSADMIN
-        and role in (Role.SYSADMIN, Role.SUPERVISOR)
-    ):
-        raise PermissionDenied(_("Only system administrators can grant this role."))
-    staff_roles = {Role.AGENT, Role.LIAISON, Role.MANAGER, Role.CENTRE_ADMIN}
-    if role in staff_roles and unit is None:
-        raise ValidationFailed(_("Staff accounts belong to a unit."), field="unit")
+    _check_role(actor, role, unit)
     if actor is not None and unit is not None and not in_scope(actor, unit):
         raise PermissionDenied(_("This unit is outside your area."))
     if User.objects.filter(username=username).exists():
@@ -544,18 +551,7 @@ def user_update(*, actor, user: User, **fields: Any) -> User:
     for unit in (user.unit, fields.get("unit")):
         if actor is not None and unit is not None and not in_scope(actor, unit):
             raise PermissionDenied(_("This unit is outside your area."))
-    role = fields.get("role", user.role)
-    if role not in Role.values:
-        raise ValidationFailed(_("Unknown role."), field="role")
-    if (
-        actor is not None
-        and actor.role != Role.SYSADMIN
-        and role in (Role.SYSADMIN, Role.SUPERVISOR)
-    ):
-        raise PermissionDenied(_("Only system administrators can grant this role."))
-    staff_roles = {Role.AGENT, Role.LIAISON, Role.MANAGER, Role.CENTRE_ADMIN}
-    if role in staff_roles and fields.get("unit", user.unit) is None:
-        raise ValidationFailed(_("Staff accounts belong to a unit."), field="unit")
+    _check_role(actor, fields.get("role", user.role), fields.get("unit", user.unit))
     if actor is not None and user.pk == actor.pk and fields.get("is_active") is False:
         raise ValidationFailed(_("You cannot switch off your own account."), field="is_active")
 

@@ -31,6 +31,14 @@ def staff_required(view):
     return wrapped
 
 
+def _form_choices(user) -> dict:
+    """The units and agents a manager's forms may name: those in the manager's area."""
+    return {
+        "units": selectors.units_visible(actor=user).exclude(level=Level.REGION),
+        "agents": selectors.agents_visible(actor=user),
+    }
+
+
 def _form_error(form, exc: ValidationFailed) -> None:
     field = exc.field if exc.field in form.fields else None
     form.add_error(field, exc.message)
@@ -132,11 +140,7 @@ def personnel_change_list(request: HttpRequest) -> HttpResponse:
 @staff_required
 def personnel_change_create(request: HttpRequest) -> HttpResponse:
     _require_manager(request.user)
-    kwargs = {
-        "units": selectors.units_visible(actor=request.user).exclude(level=Level.REGION),
-        "agents": selectors.agents_visible(actor=request.user),
-    }
-    form = PersonnelChangeForm(request.POST or None, **kwargs)
+    form = PersonnelChangeForm(request.POST or None, **_form_choices(request.user))
     if request.method == "POST" and form.is_valid():
         try:
             services.personnel_change_record(actor=request.user, **form.cleaned_data)
@@ -170,11 +174,7 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 def activity_create(request: HttpRequest) -> HttpResponse:
     _require_manager(request.user)
-    kwargs = {
-        "units": selectors.units_visible(actor=request.user).exclude(level=Level.REGION),
-        "agents": selectors.agents_visible(actor=request.user),
-    }
-    form = ActivityForm(request.POST or None, **kwargs)
+    form = ActivityForm(request.POST or None, **_form_choices(request.user))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
