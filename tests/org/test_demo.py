@@ -137,7 +137,7 @@ def test_counts(county):
     by_level = {level: Unit.objects.filter(level=level) for level in Level.values}
     assert by_level[Level.COUNTY].count() == 1
     assert by_level[Level.COUNTY].get().parent is None
-    assert by_level[Level.DEPARTMENT].count() == 12
+    assert by_level[Level.DEPARTMENT].count() == 16
     assert by_level[Level.TOWN].count() == 13
     assert 180 <= by_level[Level.VILLAGE].count() <= 220
     assert by_level[Level.OUTLET].count() == 2
@@ -262,5 +262,5 @@ def test_without_if_empty_a_populated_database_is_refused(county):
 
 @pytest.mark.parametrize("name", ["demo", "demo-logins"])
 def test_help_renders(name):
-    command = load_command_class("bangban.org", name)
+    command = load_command_class("bangban.demo", name)
     assert command.create_parser("bangban", name).format_help()

@@ -41,9 +41,13 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "bangban.core",
     "bangban.org",
+    "bangban.catalog",
     "bangban.portal",
+    "bangban.demo",
 ]
 
 MIDDLEWARE = [
@@ -191,6 +195,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# Background work (imports, exports, later notifications) runs in `bangban db_worker`, queued
+# in the database: no extra server. Tests may switch to the immediate backend.
+TASKS = {
+    "default": {
+        "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
 }
 
 LOGGING = {

@@ -34,6 +34,11 @@ DEPARTMENTS = [
     ("ga", "县公安局"),
     ("jt", "县交通运输局"),
     ("tj", "县退役军人事务局"),
+    # Departments the demo catalogue's items name as well.
+    ("sp", "县行政审批服务局"),
+    ("cl", "县残疾人联合会"),
+    ("sf", "县司法局"),
+    ("gjj", "秦川县住房公积金管理中心"),
 ]
 
 # Towns and sub-districts: (name, its street for the address). 街道 first, as county lists do.

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from bangban.org.management.commands.demo import write_demo_logins
+from bangban.demo.management.commands.demo import write_demo_logins
 
 
 class Command(BaseCommand):

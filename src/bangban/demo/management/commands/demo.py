@@ -3,8 +3,10 @@
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 from django.utils.translation import gettext as _
 
+from bangban.catalog.demo import load_catalog
 from bangban.org.demo import DEMO_PASSWORD, DemoNotEmpty, demo_create, demo_logins, text_table
 from bangban.org.models import Level, Unit
 
@@ -37,8 +39,8 @@ class Command(BaseCommand):
     @property
     def help(self) -> str:  # translated when asked, as argparse cannot wrap a lazy string
         return _(
-            "Generate a deterministic demo county (units, agents, trainings, demo logins) "
-            "into an empty database."
+            "Generate a deterministic demo county (units, agents, trainings, demo logins, "
+            "service catalog) into an empty database."
         )
 
     def add_arguments(self, parser):
@@ -72,7 +74,9 @@ class Command(BaseCommand):
                 raise DemoNotEmpty(DemoNotEmpty.default_message())
             self.stdout.write(_("Generating the demo county…"))
             started = time.monotonic()
-            county = demo_create(seed=seed, scale=scale)
+            with transaction.atomic():
+                county = demo_create(seed=seed, scale=scale)
+                catalog = load_catalog()
         except DemoNotEmpty as exc:
             raise CommandError(
                 " ".join([exc.message, _("Use --if-empty to skip the demo data.")])
@@ -102,6 +106,10 @@ class Command(BaseCommand):
                     "seconds": time.monotonic() - started,
                 }
             )
+        )
+        self.stdout.write(
+            _("Loaded %(items)d service items and %(bundles)d bundles into the catalog.")
+            % {"items": len(catalog.items), "bundles": len(catalog.bundles)}
         )
         self.stdout.write("")
         write_demo_logins(self.stdout)
