@@ -277,3 +277,42 @@ class CoverageTarget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_level_display()} ≥ {self.minimum}"
+
+
+class ImportJob(models.Model):
+    """One upload of a catalog workbook: checked in full, then applied all or nothing, in the
+    background with its progress shown; problems go to a downloadable report."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Imported")
+        FAILED = "failed", _("Not imported")
+
+    file = models.FileField(_("workbook"), upload_to="catalog/imports/")
+    original_name = models.CharField(_("file name"), max_length=255)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    stage = models.CharField(_("stage"), max_length=100, blank=True)
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    error_count = models.PositiveIntegerField(_("problems"), default=0)
+    report = models.FileField(_("problem report"), upload_to="catalog/reports/", blank=True)
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("catalog import")
+        verbose_name_plural = _("catalog imports")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.original_name

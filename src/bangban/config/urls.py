@@ -18,6 +18,7 @@ api_v1 = [
     ),
     path("calendar/", include("bangban.core.api_urls")),
     path("", include("bangban.org.api_urls")),
+    path("", include("bangban.catalog.api_urls")),
 ]
 
 urlpatterns = [
@@ -26,6 +27,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/v1/", include(api_v1)),
     path("public/", include("bangban.portal.urls")),
+    path("catalog/", include("bangban.catalog.urls")),
     # Agents' photos are published on the public roster. A large deployment lets nginx serve
     # MEDIA_ROOT instead (docs/operations.md); a single-machine point needs nothing more.
     re_path(r"^media/(?P<path>agents/[\w.-]+)$", serve, {"document_root": settings.MEDIA_ROOT}),
