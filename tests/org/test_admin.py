@@ -92,3 +92,17 @@ def test_nothing_can_be_deleted(client, tree, centre_admin):
     response = client.post(reverse("admin:org_unit_delete", args=[town.pk]), {"post": "yes"})
     assert response.status_code == 403
     assert Unit.objects.filter(pk=town.pk).exists()
+
+
+def test_user_change_goes_through_the_service(client, tree, centre_admin):
+    client.force_login(centre_admin)
+    user = UserFactory(unit=tree["villages"][0], role=Role.AGENT, full_name="钱多")
+    url = reverse("admin:org_user_change", args=[user.pk])
+    response = client.post(
+        url, {"full_name": "钱多多", "role": "manager", "unit": tree["villages"][0].pk}
+    )
+    assert response.status_code == 302, response.content.decode()[:1500]
+    user.refresh_from_db()
+    assert (user.full_name, user.role, user.is_active) == ("钱多多", "manager", False)
+    event = Event.objects.get(action="user.update", object_id=str(user.pk))
+    assert event.after == {"full_name": "钱多多", "role": "manager", "is_active": False}

@@ -18,7 +18,13 @@ from bangban.catalog.models import (
     PointOffer,
     ProcessStep,
 )
-from bangban.catalog.validation import Departments, clean_item, clean_material, clean_step
+from bangban.catalog.validation import (
+    Departments,
+    clean_item,
+    clean_material,
+    clean_step,
+    cross_check,
+)
 from bangban.core.errors import PermissionDenied, ValidationFailed
 from bangban.core.events import event_record
 from bangban.org.models import Level, Role, Unit
@@ -207,7 +213,7 @@ def item_update(
     require_catalog_editor(actor)
     reason = _require_reason(reason)
     item = (
-        Item.objects.select_for_update()
+        Item.objects.select_for_update(of=("self",))
         .select_related("department")
         .prefetch_related("materials", "steps")
         .get(pk=item.pk)
@@ -222,6 +228,7 @@ def item_update(
         )
     for field, value in clean.items():
         setattr(item, field, value)
+    _first_error(cross_check({c.field: getattr(item, c.field) for c in ITEM_COLUMNS}))
     item.save()
     _replace_rows(
         item,

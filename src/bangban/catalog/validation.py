@@ -179,14 +179,22 @@ def clean_item(
     data: Mapping[str, Any], *, departments: Departments | None = None, partial: bool = False
 ) -> tuple[dict[str, Any], dict[str, str]]:
     clean, errors = _clean(ITEM_COLUMNS, data, departments, partial=partial)
-    statutory, promised = clean.get("statutory_limit_days"), clean.get("promised_limit_days")
+    if not partial:
+        errors = cross_check(clean) | errors
+    return clean, errors
+
+
+def cross_check(values: Mapping[str, Any]) -> dict[str, str]:
+    """Rules between fields, on an item's complete values (after a partial change is merged)."""
+    errors = {}
+    statutory, promised = values.get("statutory_limit_days"), values.get("promised_limit_days")
     if statutory is not None and promised is not None and promised > statutory:
         errors["promised_limit_days"] = _(
             "The promised time limit cannot be longer than the statutory one."
         )
-    if clean.get("case_type") == "immediate" and promised:
+    if values.get("case_type") == "immediate" and promised:
         errors["case_type"] = _("An immediate item is done on the spot: its promised limit is 0.")
-    return clean, errors
+    return errors
 
 
 def clean_material(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:

@@ -547,7 +547,7 @@ def user_update(*, actor, user: User, **fields: Any) -> User:
         raise ValidationFailed(
             _("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
         )
-    user = User.objects.select_for_update().select_related("unit").get(pk=user.pk)
+    user = User.objects.select_for_update(of=("self",)).select_related("unit").get(pk=user.pk)
     for unit in (user.unit, fields.get("unit")):
         if actor is not None and unit is not None and not in_scope(actor, unit):
             raise PermissionDenied(_("This unit is outside your area."))
