@@ -50,6 +50,9 @@ run: install assets .env
 	$(BIN)/bangban demo --if-empty --seed 1
 	$(BIN)/bangban collectstatic --noinput -v 0
 	@echo "bangban: http://127.0.0.1:$(PORT)/"
+	@# The background worker (imports, exports, later notifications) lives as long as the server.
+	$(BIN)/bangban db_worker --no-reload --interval 1 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn bangban.config.wsgi -b 127.0.0.1:$(PORT) -w 2 --access-logfile -
 
 demo: install .env
