@@ -13,9 +13,11 @@ from tests.factories import UnitFactory, UserFactory, county_tree
 def county_with_departments(db):
     """The two-town test county of tests.factories, plus every demo department by name."""
     tree = county_tree()
-    tree["departments"] = {
+    # The test county already has its 县市场监督管理局; one unit per name, as in a real county.
+    tree["departments"] = {tree["dept"].name: tree["dept"]} | {
         name: UnitFactory(name=name, code=f"C-{key}", level=Level.DEPARTMENT, parent=tree["county"])
         for key, name in DEPARTMENTS
+        if name != tree["dept"].name
     }
     return tree
 

@@ -100,3 +100,43 @@ CHOICE_ALIASES: dict[str, dict[str, str]] = {
 TIER_TEXT = {Level.COUNTY: "县", Level.TOWN: "乡", Level.VILLAGE: "村"}
 TRUE_TEXT = {"是", "1", "true", "y", "yes", "必要"}
 FALSE_TEXT = {"否", "0", "false", "n", "no", "非必要", ""}
+
+# The workbook of the whole catalog (Excel import and export): its sheets, the column that ties a
+# material or step row to its item (the item's code, or its name when it has none), and the
+# bundle sheet's columns.
+SHEET_ITEMS = "事项"
+SHEET_MATERIALS = "申请材料"
+SHEET_STEPS = "办理流程"
+SHEET_BUNDLES = "一件事"
+ITEM_KEY_HEADER = "事项编码或名称"
+BUNDLE_COLUMNS = [
+    Column("name", "一件事名称", required=True, max_length=200),
+    Column("lead_department", "牵头部门", "department"),
+    Column("members", "联办事项", "lines", required=True),
+    Column("description", "说明"),
+    Column("aliases", "常用说法", "lines"),
+]
+# How a list (aliases, bundle members) is written in one cell; the reader also takes ; and one
+# item per line.
+LIST_SEPARATOR = "；"
+
+
+def format_value(column: Column, value: object) -> str | int | None:
+    """A stored value as a workbook cell: the reverse of reading it, so that an exported sheet
+    reads back to the same values. Empty values are empty cells."""
+    if value is None or value == "":
+        return None
+    if column.kind == "int":
+        return int(value)  # type: ignore[call-overload]
+    if column.kind == "bool":
+        return "是" if value else "否"
+    if column.kind == "choice":
+        return CHOICE_TEXT[column.field].get(str(value), str(value))
+    if column.kind == "tiers":
+        return ";".join(TIER_TEXT.get(t, t) for t in str(value).split(";") if t)
+    if column.kind == "department":
+        return getattr(value, "name", None) or str(value)
+    if column.kind == "lines":
+        lines = value if isinstance(value, list | tuple) else str(value).splitlines()
+        return LIST_SEPARATOR.join(line.strip() for line in lines if line.strip()) or None
+    return str(value)
