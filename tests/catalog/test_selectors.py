@@ -60,3 +60,21 @@ def test_coverage_is_scoped_to_the_actor(demo_catalog):
     manager = UserFactory(unit=demo_catalog["towns"][0], role=Role.MANAGER)
     codes = {row.unit.code for row in selectors.coverage(actor=manager)}
     assert codes == {"C1", "C1-1", "C1-2"}
+
+
+def test_coverage_targets_are_edited_in_the_admin(client, demo_catalog, catalog_admin):
+    from django.urls import reverse
+
+    from bangban.catalog.models import CoverageTarget
+    from bangban.core.models import Event
+
+    client.force_login(catalog_admin)
+    target = CoverageTarget.objects.get(level="town")
+    response = client.post(
+        reverse("admin:catalog_coveragetarget_change", args=[target.pk]), {"minimum": 30}
+    )
+    assert response.status_code == 302
+    assert CoverageTarget.objects.get(level="town").minimum == 30
+    assert Event.objects.filter(action="coverage_target.set").exists()
+    rows = {row.unit.code: row for row in selectors.coverage(actor=catalog_admin)}
+    assert rows["C1"].short_by == 0
