@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Prefetch, QuerySet, Value, When
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -451,7 +451,7 @@ class ItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             qs = qs.filter(department=params["department"])
         if params.get("tier"):
             tier = params["tier"]
-            qs = qs.filter(Q(assist_tiers__contains=tier) | Q(proxy_tiers__contains=tier))
+            qs = qs.filter(selectors.tier_q(tier))
         if params.get("case_type"):
             qs = qs.filter(case_type=params["case_type"])
         if params.get("q"):

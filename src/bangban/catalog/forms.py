@@ -5,6 +5,7 @@ from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
+from bangban.catalog.fields import ITEM_COLUMNS
 from bangban.catalog.models import CaseType, Item, ItemType, Material, Target
 from bangban.org.models import Level, Unit
 
@@ -185,33 +186,7 @@ class ItemForm(BootstrapMixin, forms.Form):
     )
 
     # The fields handed to the services as the item's data (everything but the reason).
-    DATA_FIELDS = [
-        "code",
-        "name",
-        "item_type",
-        "department",
-        "implementing_body",
-        "case_type",
-        "statutory_limit_days",
-        "promised_limit_days",
-        "exercise_level",
-        "target",
-        "legal_basis",
-        "conditions",
-        "fees",
-        "result",
-        "address",
-        "hours",
-        "consultation_phone",
-        "complaint_channel",
-        "assist_tiers",
-        "proxy_tiers",
-        "in_four_level_list",
-        "on_integrated_platform",
-        "at_most_one_visit",
-        "aliases",
-        "is_active",
-    ]
+    DATA_FIELDS = [column.field for column in ITEM_COLUMNS]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

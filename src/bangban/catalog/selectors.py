@@ -21,7 +21,8 @@ def tier_of(unit: Unit) -> str:
     return unit.level
 
 
-def _tier_q(level: str) -> Q:
+def tier_q(level: str) -> Q:
+    """Items assisted or proxied at a tier."""
     return Q(assist_tiers__contains=level) | Q(proxy_tiers__contains=level)
 
 
@@ -43,7 +44,7 @@ def items_offered(*, unit: Unit) -> QuerySet[Item]:
     removed = offers.filter(offered=False).values("item_id")
     return (
         items_active()
-        .filter(_tier_q(tier_of(unit)) | Q(pk__in=added))
+        .filter(tier_q(tier_of(unit)) | Q(pk__in=added))
         .exclude(pk__in=removed)
         .order_by("name", "pk")
     )

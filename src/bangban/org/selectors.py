@@ -71,11 +71,13 @@ def agent_get(*, actor, pk: int) -> Agent:
 def roster_public(*, unit: Unit, on: date | None = None) -> QuerySet[Agent]:
     """The public roster of one point (公示): who is on duty there today. Not scoped: it is
     published. Callers show only name, photo, unit, public phone and hours."""
-    return (
-        Agent.objects.filter(unit=unit, on_duty=True)
-        .filter(_active_on(on or timezone.localdate()))
-        .select_related("unit")
-        .order_by("name", "pk")
+    return rosters_public(units=[unit], on=on).select_related("unit").order_by("name", "pk")
+
+
+def rosters_public(*, units: list[Unit], on: date | None = None) -> QuerySet[Agent]:
+    """The public rosters of many points in one query."""
+    return Agent.objects.filter(unit__in=[u.pk for u in units], on_duty=True).filter(
+        _active_on(on or timezone.localdate())
     )
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from pathlib import PurePosixPath
 
-from django.db.models import F, Q
+from django.db.models import F
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -18,6 +18,7 @@ from bangban.catalog.forms import GUIDE_ELEMENTS, LABELS, MATERIAL_LABELS, STEP_
 from bangban.catalog.models import CaseType, Item, Material
 from bangban.catalog.search import search_catalog
 from bangban.core.calendar import CalendarNotCovered, add_working_days, format_date
+from bangban.org import selectors as org_selectors
 from bangban.org.models import Agent, Level, Unit
 from bangban.portal.qr import qr_svg
 
@@ -77,12 +78,9 @@ class PointBlock:
 
 
 def _agents_by_unit(units: list[Unit]) -> dict[int, list[Agent]]:
-    """The public roster of many points in one query: the rule of
-    `org.selectors.roster_public` (on duty and on the roster today), for a list of units."""
-    today = timezone.localdate()
+    """The public rosters of the listed points, grouped by point (one query)."""
     agents = (
-        Agent.objects.filter(unit__in=[u.pk for u in units], on_duty=True, active_from__lte=today)
-        .filter(Q(active_until__isnull=True) | Q(active_until__gte=today))
+        org_selectors.rosters_public(units=units)
         .only("pk", "name", "public_phone", "service_hours", "unit_id")
         .order_by("unit_id", "name", "pk")
     )
