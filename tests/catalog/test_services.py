@@ -188,3 +188,41 @@ def test_high_frequency_flags_follow_the_completions(demo_catalog, catalog_admin
     assert services.items_refresh_high_frequency(actor=catalog_admin, monthly_completions={}) == [
         items[0].pk
     ]
+
+
+def test_saving_an_unchanged_bundle_leaves_no_trace(catalog_admin):
+    first = services.item_create(actor=catalog_admin, reason="新增", data=GUIDE)
+    bundle = services.bundle_save(
+        actor=catalog_admin, name="开店一件事", members=[first, "印章刻制"]
+    )
+    events = Event.objects.count()
+    services.bundle_save(
+        actor=catalog_admin, name="开店一件事", members=["测试许可", "印章刻制"], bundle=bundle
+    )
+    assert Event.objects.count() == events
+    services.bundle_save(
+        actor=catalog_admin, name="开店一件事", members=["测试许可", "公章刻制"], bundle=bundle
+    )
+    event = Event.objects.filter(action="bundle.save").last()
+    assert event.before["members"] == ["测试许可", "印章刻制"]
+    assert event.after["members"] == ["测试许可", "公章刻制"]
+
+
+def test_a_department_name_two_departments_share_is_not_guessed(
+    catalog_admin, county_with_departments
+):
+    from tests.factories import UnitFactory
+
+    UnitFactory(
+        name="县市场监督管理局",
+        code="C-sj2",
+        level="department",
+        parent=county_with_departments["county"],
+    )
+    with pytest.raises(ValidationFailed) as ambiguous:
+        services.item_create(actor=catalog_admin, reason="新增", data=GUIDE)
+    assert ambiguous.value.field == "department"
+    item = services.item_create(
+        actor=catalog_admin, reason="新增", data=GUIDE | {"department": "C-sj2"}
+    )
+    assert item.department.code == "C-sj2"

@@ -270,32 +270,33 @@ def bundle_save(
         "description": description,
         "aliases": aliases,
     }
+    by_name = {
+        i.name: i for i in Item.objects.filter(name__in=[m for m in members if isinstance(m, str)])
+    }
+    wanted = []
+    for member in members:
+        item = member if isinstance(member, Item) else by_name.get(member.strip())
+        wanted.append((item.name if item else member.strip(), item.pk if item else None))
     if bundle is None:
         bundle, before = Bundle.objects.create(**fields), None
     else:
         bundle = Bundle.objects.select_for_update().get(pk=bundle.pk)
-        before = {
-            "name": bundle.name,
-            "members": list(bundle.members.values_list("name", flat=True)),
-        }
+        current = list(bundle.members.order_by("position", "pk").values_list("name", "item_id"))
+        stored = {f: getattr(bundle, f) for f in ("name", "description", "aliases")}
+        stored["lead_department"] = bundle.lead_department_id
+        given = fields | {"lead_department": lead_department.pk if lead_department else None}
+        if current == wanted and stored == given:
+            return bundle  # saving what is already there leaves no trace
+        before = {"name": bundle.name, "members": [name for name, _pk in current]}
         for field, value in fields.items():
             setattr(bundle, field, value)
         bundle.save()
+        # Member rows describe the current bundle only; the event keeps the list it replaced.
         bundle.members.all().delete()
-    by_name = {
-        i.name: i for i in Item.objects.filter(name__in=[m for m in members if isinstance(m, str)])
-    }
-    rows = []
-    for position, member in enumerate(members):
-        item = member if isinstance(member, Item) else by_name.get(member.strip())
-        rows.append(
-            BundleMember(
-                bundle=bundle,
-                position=position,
-                name=item.name if item else member.strip(),
-                item=item,
-            )
-        )
+    rows = [
+        BundleMember(bundle=bundle, position=position, name=name, item_id=item_id)
+        for position, (name, item_id) in enumerate(wanted)
+    ]
     BundleMember.objects.bulk_create(rows)
     event_record(
         actor=actor,

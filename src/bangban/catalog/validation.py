@@ -33,13 +33,24 @@ class Departments:
 
     def __init__(self):
         units = Unit.objects.filter(level=Level.DEPARTMENT)
-        self.by_key: dict[str, Unit] = {}
+        self.by_code: dict[str, Unit] = {unit.code: unit for unit in units}
+        self.by_name: dict[str, list[Unit]] = {}
         for unit in units:
-            self.by_key[unit.name] = unit
-            self.by_key[unit.code] = unit
+            self.by_name.setdefault(unit.name, []).append(unit)
 
     def get(self, key: str) -> Unit | None:
-        return self.by_key.get(key.strip())
+        """The department of that code, or of that name when only one has it; a name two
+        departments share is refused rather than guessed."""
+        key = key.strip()
+        if key in self.by_code:
+            return self.by_code[key]
+        named = self.by_name.get(key, [])
+        if len(named) > 1:
+            raise ValueError(
+                _("Several departments are named %(name)s: use the department's code.")
+                % {"name": key}
+            )
+        return named[0] if named else None
 
 
 def _text(value: Any) -> str:
