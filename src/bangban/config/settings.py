@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "bangban.core",
     "bangban.org",
     "bangban.catalog",
+    "bangban.cases",
     "bangban.portal",
     "bangban.demo",
 ]
