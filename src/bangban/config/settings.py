@@ -91,8 +91,15 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # Wait for a writer instead of failing at once with "database is locked".
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Wait for a writer instead of failing at once with "database is locked"; and take the
+    # write lock when a transaction begins, so that two writers queue instead of deadlocking
+    # (the second then sees the first one's work and is refused cleanly).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    )
+    # Tests use a file too: an in-memory database locks whole tables instead of queueing
+    # writers, which is not how a deployment behaves.
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = str(VAR_DIR / "test-bangban.sqlite3")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "org.User"
