@@ -35,3 +35,15 @@ def catalog_admin(county_with_departments):
     return UserFactory(
         unit=county_with_departments["county"], role=Role.CENTRE_ADMIN, is_staff=True
     )
+
+
+@pytest.fixture
+def jobs_inline(settings, tmp_path):
+    """Import jobs run at once, in the test, with uploads under a temporary media root."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+            "QUEUES": ["default"],
+        }
+    }

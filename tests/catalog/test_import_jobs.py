@@ -15,18 +15,10 @@ from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-IMMEDIATE = {
-    "default": {
-        "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
-        "QUEUES": ["default"],
-    }
-}
-
 
 @pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.TASKS = IMMEDIATE
+def _jobs(jobs_inline):
+    """Every test here runs its import jobs inline (see tests/catalog/conftest.py)."""
 
 
 @pytest.fixture
