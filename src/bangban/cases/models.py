@@ -1,8 +1,9 @@
-"""Cases (办件): the ledger entry from registration on, the items it concerns (each at the
-catalog version it was registered under), one-time notices and tolerated deficiencies.
+"""Cases (办件): the ledger entry from registration to archive and everything recorded on it —
+the items (each at the catalog version it was registered under), one-time notices, tolerated
+deficiencies, the delegation agreement, material handovers, department tasks, plans, remote
+consultation, completion, delivery, termination, the rating — and the timeline that lists it all.
 
-Handovers, department tasks, plans, agreements, delivery, termination and the archive arrive
-with the rest of the case issue; the workflow table already declares their rules."""
+The Case model provides the facts the workflow guards read (`workflow.CaseFacts`)."""
 
 from django.conf import settings
 from django.db import models
@@ -103,6 +104,21 @@ class Case(models.Model):
     paused_since = models.DateField(_("paused since"), null=True, blank=True)
     paused_working_days = models.PositiveIntegerField(_("working days paused"), default=0)
     agreement_signed_at = models.DateTimeField(_("agreement signed at"), null=True, blank=True)
+    # Escalated for joint handling: the lower tier that asked keeps sight of the case.
+    joint_unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("handled jointly with"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="joint_cases",
+    )
+    supervised_at = models.DateTimeField(_("supervised since"), null=True, blank=True)
+    completed_on = models.DateField(_("completed on"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # 退件: terminated because the materials were false or concealed.
+    returned = models.BooleanField(_("returned (退件)"), default=False)
+    archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
     # Every write bumps it; a write based on an older reading is refused (two people at once).
     revision = models.PositiveIntegerField(default=0, editable=False)
     created_by = models.ForeignKey(
@@ -131,6 +147,28 @@ class Case(models.Model):
     @property
     def agreement_signed(self) -> bool:
         return self.agreement_signed_at is not None
+
+    # The facts the workflow guards read; each is a query, so they are used on one case at a
+    # time (the case page and the services), never in lists.
+    @property
+    def materials_held(self) -> int:
+        from bangban.cases.custody import held_by_service
+
+        return sum(held_by_service(self).values())
+
+    @property
+    def open_tasks(self) -> int:
+        return self.tasks.filter(decision="").count()
+
+    @property
+    def rated(self) -> bool:
+        return Rating.objects.filter(case=self).exists()
+
+    @property
+    def archive_missing(self) -> tuple[str, ...]:
+        from bangban.cases.archive import missing
+
+        return missing(self)
 
 
 class CaseItem(models.Model):
@@ -201,3 +239,448 @@ class Deficiency(models.Model):
 
     def __str__(self) -> str:
         return self.material
+
+
+class Party(models.TextChoices):
+    """Who holds a material (申报材料移交清单): the applicant, the agent, a department, or
+    nobody any more because it was lost (which opens an incident)."""
+
+    APPLICANT = "applicant", _("Applicant")
+    AGENT = "agent", _("Agent")
+    DEPARTMENT = "department", _("Department")
+    LOST = "lost", _("Lost")
+
+
+class CaseLog(models.Model):
+    """One line of the case timeline: what was done, when it happened and when it was
+    recorded. A back-entry (补录) happened earlier than it was recorded and says why."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="log")
+    action = models.CharField(_("action"), max_length=32)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    recorded_at = models.DateTimeField(_("recorded at"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="case_log"
+    )
+    summary = models.CharField(_("summary"), max_length=500, blank=True)
+    back_entry_reason = models.CharField(_("back-entry reason"), max_length=200, blank=True)
+    event = models.ForeignKey(
+        "core.Event", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("timeline entry")
+        verbose_name_plural = _("timeline entries")
+        ordering = ["case", "occurred_at", "pk"]
+        indexes = [models.Index(fields=["actor", "occurred_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.action}"
+
+    @property
+    def back_entry(self) -> bool:
+        return bool(self.back_entry_reason)
+
+
+class WorkNote(models.Model):
+    """An agent's own note for the day's work log (visits, calls, anything not a case action)."""
+
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="work_notes"
+    )
+    day = models.DateField(_("day"))
+    text = models.TextField(_("note"))
+    case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.PROTECT, related_name="notes"
+    )
+    created_at = models.DateTimeField(_("recorded at"))
+
+    class Meta:
+        verbose_name = _("work note")
+        verbose_name_plural = _("work notes")
+        ordering = ["author", "day", "created_at"]
+        indexes = [models.Index(fields=["author", "day"])]
+
+    def __str__(self) -> str:
+        return f"{self.author_id} {self.day}"
+
+
+class Consultation(models.Model):
+    """咨询: every consultation is logged — who asked, about what, the answer — and may
+    become a case."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="consultations")
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    asker = models.CharField(_("asked by"), max_length=100)
+    phone = EncryptedCharField(_("contact phone"), blank=True)
+    item = models.ForeignKey(
+        Item, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    topic = models.CharField(_("topic"), max_length=200)
+    answer = models.TextField(_("answer"))
+    occurred_at = models.DateTimeField(_("occurred at"), db_index=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    case = models.OneToOneField(
+        Case, null=True, blank=True, on_delete=models.PROTECT, related_name="consultation"
+    )
+
+    class Meta:
+        verbose_name = _("consultation")
+        verbose_name_plural = _("consultations")
+        ordering = ["-occurred_at"]
+
+    def __str__(self) -> str:
+        return self.topic
+
+    @property
+    def unit_path(self) -> str:
+        return self.unit.path
+
+
+class Agreement(models.Model):
+    """代办服务委托书 (001 annex 6): both parties, the items, the scope and the contacts, signed
+    before any proxy work. The terms are kept as signed."""
+
+    case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="agreement")
+    applicant_signatory = models.CharField(_("signed for the applicant by"), max_length=100)
+    agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="+")
+    agent_phone = models.CharField(_("agent's contact phone"), max_length=32)
+    scope = models.CharField(_("proxy scope"), max_length=8, choices=ProxyScope.choices)
+    terms = models.TextField(_("agreed duties and terms"), blank=True)
+    signed_at = models.DateTimeField(_("signed at"))
+
+    class Meta:
+        verbose_name = _("delegation agreement")
+        verbose_name_plural = _("delegation agreements")
+
+    def __str__(self) -> str:
+        return str(self.case)
+
+
+class Handover(models.Model):
+    """One transfer of paper between two parties (申报材料移交清单), signed by both."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="handovers")
+    giver = models.CharField(_("from"), max_length=12, choices=Party.choices)
+    receiver = models.CharField(_("to"), max_length=12, choices=Party.choices)
+    department = models.ForeignKey(
+        Unit,
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    giver_signatory = models.CharField(_("handed over by"), max_length=100)
+    receiver_signatory = models.CharField(_("received by"), max_length=100, blank=True)
+    occurred_at = models.DateTimeField(_("handed over at"))
+    note = models.CharField(_("note"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("handover")
+        verbose_name_plural = _("handovers")
+        ordering = ["case", "occurred_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.giver}→{self.receiver}"
+
+
+class HandoverLine(models.Model):
+    handover = models.ForeignKey(Handover, on_delete=models.PROTECT, related_name="lines")
+    material = models.CharField(_("material"), max_length=200)
+    copies = models.PositiveSmallIntegerField(_("copies"))
+    original = models.BooleanField(_("original"), default=False)
+
+    class Meta:
+        verbose_name = _("handover line")
+        verbose_name_plural = _("handover lines")
+        ordering = ["handover", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.material} ×{self.copies}"
+
+
+class Incident(models.Model):
+    """A material reported lost: opened by the handover that records the loss."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="incidents")
+    handover = models.OneToOneField(Handover, on_delete=models.PROTECT, related_name="incident")
+    description = models.TextField(_("what happened"))
+    opened_at = models.DateTimeField(_("opened at"))
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolution = models.TextField(_("resolution"), blank=True)
+
+    class Meta:
+        verbose_name = _("lost-material incident")
+        verbose_name_plural = _("lost-material incidents")
+        ordering = ["-opened_at"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.opened_at:%Y-%m-%d}"
+
+
+class Decision(models.TextChoices):
+    APPROVED = "approved", _("Approved")
+    NOT_APPROVED = "not_approved", _("Not approved")
+
+
+class Task(models.Model):
+    """One item at one department: the agent submits, the department's liaison decides. In a
+    bundle the tasks run in parallel and the lead department's task is marked."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="tasks")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
+    department = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="tasks")
+    lead = models.BooleanField(_("lead department"), default=False)
+    limit_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    due_date = models.DateField(_("due date"), null=True, blank=True, db_index=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    urged = models.PositiveSmallIntegerField(_("times urged"), default=0)
+    last_urged_at = models.DateTimeField(_("last urged at"), null=True, blank=True)
+    decision = models.CharField(
+        _("decision"), max_length=16, choices=Decision.choices, blank=True, db_index=True
+    )
+    decision_reason = models.TextField(_("reason"), blank=True)
+    result = models.CharField(_("result documents"), max_length=500, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("department task")
+        verbose_name_plural = _("department tasks")
+        ordering = ["case", "-lead", "pk"]
+        indexes = [models.Index(fields=["department", "decision", "due_date"])]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "item", "department"], name="task_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.item_id}"
+
+    @property
+    def unit_path(self) -> str:
+        return self.case.unit.path
+
+
+class Plan(models.Model):
+    """A plan with milestones for a complex project, agreed with the applicant (001 §六(二)3).
+    A new agreement supersedes the previous plan, which stays on record."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="plans")
+    agreed_with = models.CharField(_("agreed with"), max_length=100)
+    agreed_on = models.DateField(_("agreed on"))
+    superseded = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("plan")
+        verbose_name_plural = _("plans")
+        ordering = ["case", "-agreed_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.agreed_on}"
+
+
+class Milestone(models.Model):
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="milestones")
+    title = models.CharField(_("milestone"), max_length=200)
+    due_on = models.DateField(_("due on"))
+    done_on = models.DateField(_("done on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("milestone")
+        verbose_name_plural = _("milestones")
+        ordering = ["plan", "due_on", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Meeting(models.Model):
+    """A coordination meeting (现场办公会, 部门碰头会, 联合辅导, 并联审批)."""
+
+    class Kind(models.TextChoices):
+        ON_SITE = "on_site", _("On-site office meeting")
+        DEPARTMENTS = "departments", _("Departments' meeting")
+        JOINT_GUIDANCE = "joint_guidance", _("Joint guidance")
+        PARALLEL_APPROVAL = "parallel_approval", _("Parallel approval")
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="meetings")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    held_at = models.DateTimeField(_("held at"))
+    attendees = models.TextField(_("attendees"))
+    issues = models.TextField(_("issues"))
+    decisions = models.TextField(_("decisions"))
+    cases = models.ManyToManyField(Case, related_name="meetings", verbose_name=_("cases"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("coordination meeting")
+        verbose_name_plural = _("coordination meetings")
+        ordering = ["-held_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.held_at:%Y-%m-%d}"
+
+    @property
+    def unit_path(self) -> str:
+        return self.unit.path
+
+
+class Message(models.Model):
+    """Remote consultation (远程协办): a thread on the case between tiers."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    author_unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(_("message"))
+    sent_at = models.DateTimeField(_("sent at"))
+
+    class Meta:
+        verbose_name = _("consultation message")
+        verbose_name_plural = _("consultation messages")
+        ordering = ["case", "sent_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.sent_at:%Y-%m-%d %H:%M}"
+
+
+class Completion(models.Model):
+    """办结: the results, and the completion notice (000 annex 7) the applicant signs."""
+
+    case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="completion")
+    results = models.TextField(_("results"))
+    completed_at = models.DateTimeField(_("completed at"))
+    signed_by = models.CharField(_("notice signed by"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("completion notice")
+        verbose_name_plural = _("completion notices")
+
+    def __str__(self) -> str:
+        return str(self.case)
+
+
+class DeliveryMethod(models.TextChoices):
+    WINDOW = "window", _("Pickup at the window")
+    POST = "post", _("Free postal delivery")
+    DOOR = "door", _("Delivery to the door")
+    ELECTRONIC = "electronic", _("Electronic")
+
+
+class Delivery(models.Model):
+    """送达 (002 第二十二条), confirmed by the receiver."""
+
+    case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="delivery")
+    method = models.CharField(_("delivery method"), max_length=12, choices=DeliveryMethod.choices)
+    tracking_number = models.CharField(_("tracking number"), max_length=40, blank=True)
+    receiver = models.CharField(_("received by"), max_length=100)
+    delivered_at = models.DateTimeField(_("delivered at"))
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+
+    def __str__(self) -> str:
+        return str(self.case)
+
+
+class RequestedBy(models.TextChoices):
+    APPLICANT = "applicant", _("The applicant")
+    SERVICE = "service", _("The service")
+
+
+class Ground(models.TextChoices):
+    """Termination grounds: 001 §六(二)4 and annex 6, plus force majeure."""
+
+    APPLICANT_REQUEST = "applicant_request", _("The applicant asked to terminate")
+    DISHONEST = "dishonest", _("The applicant is a dishonest enterprise")
+    UNLAWFUL = "unlawful", _("Against the law, or the conditions are no longer met")
+    FALSE_MATERIALS = "false_materials", _("False or concealed materials")
+    OBLIGATIONS = "obligations", _("The applicant did not meet their obligations")
+    STAGNATION = "stagnation", _("Stalled for a long time for the applicant's own reasons")
+    FORCE_MAJEURE = "force_majeure", _("Force majeure")
+
+
+class Termination(models.Model):
+    """终止 (000 annexes 5 and 6, one form for each side)."""
+
+    case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="termination")
+    requested_by = models.CharField(_("asked by"), max_length=12, choices=RequestedBy.choices)
+    ground = models.CharField(_("ground"), max_length=20, choices=Ground.choices)
+    explanation = models.TextField(_("explanation"))
+    terminated_at = models.DateTimeField(_("terminated at"))
+
+    class Meta:
+        verbose_name = _("termination")
+        verbose_name_plural = _("terminations")
+
+    def __str__(self) -> str:
+        return str(self.case)
+
+
+class RatingLevel(models.IntegerChoices):
+    """The five levels of 好差评 (000 annex 9)."""
+
+    VERY_SATISFIED = 5, _("Very satisfied")
+    SATISFIED = 4, _("Satisfied")
+    FAIRLY_SATISFIED = 3, _("Fairly satisfied")
+    DISSATISFIED = 2, _("Dissatisfied")
+    VERY_DISSATISFIED = 1, _("Very dissatisfied")
+
+
+class RatingSource(models.TextChoices):
+    WINDOW = "window", _("At the window")
+    QR = "qr", _("QR code")
+    LINK = "link", _("Link")
+    SMS = "sms", _("SMS")
+
+
+class Rating(models.Model):
+    """一事一评: one rating per case, or the applicant's recorded refusal to rate."""
+
+    case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="rating")
+    level = models.PositiveSmallIntegerField(
+        _("rating"), choices=RatingLevel.choices, null=True, blank=True
+    )
+    comment = models.TextField(_("comment"), blank=True)
+    declined = models.BooleanField(_("the applicant declined to rate"), default=False)
+    source = models.CharField(_("rated via"), max_length=8, choices=RatingSource.choices)
+    rated_at = models.DateTimeField(_("rated at"))
+
+    class Meta:
+        verbose_name = _("rating")
+        verbose_name_plural = _("ratings")
+        indexes = [models.Index(fields=["level"])]
+
+    def __str__(self) -> str:
+        return str(self.case)
+
+
+class Notification(models.Model):
+    """An in-app notice to a user (dispatch, supervision, overdue). SMS to applicants is a
+    later issue's gateway."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notifications"
+    )
+    case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.PROTECT, related_name="notifications"
+    )
+    text = models.CharField(_("text"), max_length=300)
+    created_at = models.DateTimeField(_("created at"))
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["recipient", "read_at"])]
+
+    def __str__(self) -> str:
+        return self.text

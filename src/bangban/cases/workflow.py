@@ -41,10 +41,14 @@ class Action(models.TextChoices):
     REFUSE = "refuse", _("Refuse")
     SIGN_AGREEMENT = "sign_agreement", _("Sign the delegation agreement")
     START = "start", _("Start the work")
+    ASSIGN = "assign", _("Dispatch to an agent")
     RECORD_HANDOVER = "record_handover", _("Record a handover")
+    SUBMIT_TASK = "submit_task", _("Submit to the department")
+    DECIDE_TASK = "decide_task", _("Record the department's decision")
     URGE = "urge", _("Urge the department")
     SUPERVISE = "supervise", _("Supervise")
     PLAN = "plan", _("Agree a plan")
+    PROGRESS = "progress", _("Report progress on the plan")
     REMOTE_CONSULT = "remote_consult", _("Consult the upper tier")
     TRANSFER = "transfer", _("Transfer")
     ESCALATE = "escalate", _("Escalate to the upper tier")
@@ -192,10 +196,14 @@ RULES: tuple[Rule, ...] = (
     Rule(
         Action.START, frozenset({State.ACCEPTED}), State.IN_PROGRESS, guards=(AGREEMENT_FOR_PROXY,)
     ),
+    Rule(Action.ASSIGN, OPEN, None),
     Rule(Action.RECORD_HANDOVER, NOT_ARCHIVED, None, documents=(Document.HANDOVER_LIST,)),
+    Rule(Action.SUBMIT_TASK, frozenset({State.IN_PROGRESS}), None),
+    Rule(Action.DECIDE_TASK, frozenset({State.IN_PROGRESS}), None),
     Rule(Action.URGE, frozenset({State.IN_PROGRESS}), None),
     Rule(Action.SUPERVISE, OPEN, None, needs_reason=True),
     Rule(Action.PLAN, WORKING, None),
+    Rule(Action.PROGRESS, WORKING, None),
     Rule(Action.REMOTE_CONSULT, OPEN, None),
     Rule(Action.TRANSFER, OPEN, None, needs_reason=True),
     Rule(Action.ESCALATE, OPEN, None, needs_reason=True),
@@ -217,7 +225,14 @@ RULES: tuple[Rule, ...] = (
         documents=(Document.TERMINATION_FORMS,),
         needs_reason=True,
     ),
-    Rule(Action.RATE, FINISHED, None, guards=(NOT_RATED,), documents=(Document.EVALUATION_FORM,)),
+    # 一事一评: every finished case is rated, a refused or terminated one too.
+    Rule(
+        Action.RATE,
+        FINISHED | {State.TERMINATED, State.REFUSED},
+        None,
+        guards=(NOT_RATED,),
+        documents=(Document.EVALUATION_FORM,),
+    ),
     Rule(
         Action.ARCHIVE,
         frozenset({State.DELIVERED, State.TERMINATED, State.REFUSED}),

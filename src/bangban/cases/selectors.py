@@ -1,0 +1,284 @@
+"""Case reads, scoped to what the actor may see.
+
+A case is seen by the unit that owns it and every tier above it (the unit path), by the lower
+tier that escalated it for joint handling, by the liaisons of the departments holding one of its
+tasks, and by supervisors and system administrators everywhere."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from bangban.cases.deadlines import DUE_SOON_DAYS, Deadline, deadline
+from bangban.cases.models import (
+    Case,
+    CaseItem,
+    CaseLog,
+    Consultation,
+    Meeting,
+    Notification,
+    Task,
+    WorkNote,
+)
+from bangban.cases.workflow import OPEN, State
+from bangban.core.calendar import add_working_days
+from bangban.core.errors import NotFound
+from bangban.org.models import Role
+from bangban.org.scoping import scope_path
+
+
+def _visible_q(actor) -> Q | None:
+    """The filter for the cases the actor sees; None: nothing; Q(): everything."""
+    path = scope_path(actor)
+    if path is None:
+        return None
+    if path == "":
+        return Q()
+    if actor.role == Role.LIAISON:
+        return Q(
+            Exists(Task.objects.filter(case=OuterRef("pk"), department__path__startswith=path))
+        ) | Q(unit__path__startswith=path)
+    return Q(unit__path__startswith=path) | Q(joint_unit__path__startswith=path)
+
+
+def cases_visible(*, actor) -> QuerySet[Case]:
+    q = _visible_q(actor)
+    if q is None:
+        return Case.objects.none()
+    return Case.objects.filter(q)
+
+
+def _list_related(queryset: QuerySet[Case]) -> QuerySet[Case]:
+    return queryset.select_related("unit", "agent", "bundle").prefetch_related(
+        Prefetch("items", queryset=CaseItem.objects.select_related("item").order_by("pk"))
+    )
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    state: str = ""
+    item: int | None = None
+    category: str = ""
+    channel: str = ""
+    warning: str = ""  # normal / due_soon / overdue
+    registered_from: date | None = None
+    registered_to: date | None = None
+    q: str = ""  # case number or applicant name
+
+
+def _warning_q(level: str, today: date) -> Q:
+    """The warning levels as date filters on the stored due date, so the database sorts and
+    filters them. 'Due soon' means at most DUE_SOON_DAYS working days remain."""
+    soon = add_working_days(today, DUE_SOON_DAYS).due_date
+    open_q = Q(state__in=OPEN, due_date__isnull=False)
+    if level == "overdue":
+        return open_q & Q(due_date__lt=today)
+    if level == "due_soon":
+        return open_q & Q(due_date__gte=today, due_date__lte=soon)
+    if level == "normal":
+        return open_q & Q(due_date__gt=soon)
+    return Q()
+
+
+def _local_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def cases_filtered(queryset: QuerySet[Case], filters: CaseFilters) -> QuerySet[Case]:
+    if filters.state:
+        queryset = queryset.filter(state=filters.state)
+    if filters.item:
+        queryset = queryset.filter(items__item_id=filters.item)
+    if filters.category:
+        queryset = queryset.filter(category=filters.category)
+    if filters.channel:
+        queryset = queryset.filter(channel=filters.channel)
+    if filters.warning:
+        queryset = queryset.filter(_warning_q(filters.warning, timezone.localdate()))
+    if filters.registered_from:
+        queryset = queryset.filter(registered_at__gte=_local_start(filters.registered_from))
+    if filters.registered_to:
+        end = _local_start(filters.registered_to + timedelta(days=1))
+        queryset = queryset.filter(registered_at__lt=end)
+    if filters.q:
+        queryset = queryset.filter(
+            Q(number__icontains=filters.q) | Q(applicant_name__icontains=filters.q)
+        )
+    return queryset
+
+
+# The workbench queues (工作台).
+QUEUES = ("mine", "unassigned", "tasks", "due_soon", "overdue", "all")
+
+
+def case_queue(*, actor, queue: str, filters: CaseFilters | None = None) -> QuerySet[Case]:
+    """One workbench queue of cases, green channel first, then by due date."""
+    queryset = cases_visible(actor=actor)
+    today = timezone.localdate()
+    if queue == "mine":
+        queryset = queryset.filter(agent__user=actor, state__in=OPEN)
+    elif queue == "unassigned":
+        unit_id = actor.unit_id
+        queryset = queryset.filter(agent__isnull=True, state__in=OPEN, unit_id=unit_id)
+    elif queue == "due_soon":
+        queryset = queryset.filter(_warning_q("due_soon", today))
+    elif queue == "overdue":
+        queryset = queryset.filter(_warning_q("overdue", today))
+    elif queue == "tasks":
+        queryset = queryset.filter(
+            Exists(
+                Task.objects.filter(
+                    case=OuterRef("pk"),
+                    decision="",
+                    department__path__startswith=actor.unit.path if actor.unit_id else "-",
+                )
+            )
+        )
+    elif queue != "all":
+        raise NotFound(_("There is no such queue."))
+    if filters is not None:
+        queryset = cases_filtered(queryset, filters)
+    return _list_related(queryset.distinct()).order_by(
+        "-special_group", "due_date", "-registered_at", "pk"
+    )
+
+
+def tasks_for_department(*, actor, pending_only: bool = True) -> QuerySet[Task]:
+    """The liaison's queue: the tasks of the actor's department (and the units under it)."""
+    path = scope_path(actor)
+    if path is None:
+        return Task.objects.none()
+    queryset = Task.objects.all()
+    if path:
+        queryset = queryset.filter(department__path__startswith=path)
+    if pending_only:
+        queryset = queryset.filter(decision="", case__state__in=[State.IN_PROGRESS, State.PAUSED])
+    return queryset.select_related("case", "case__unit", "item", "department").order_by(
+        "due_date", "pk"
+    )
+
+
+def case_get(*, actor, pk: int) -> Case:
+    try:
+        return (
+            cases_visible(actor=actor)
+            .select_related("unit", "agent", "bundle", "joint_unit", "created_by")
+            .get(pk=pk)
+        )
+    except Case.DoesNotExist as exc:
+        raise NotFound(_("There is no such case, or it is outside your area.")) from exc
+
+
+def case_by_number(*, actor, number: str) -> Case:
+    try:
+        return cases_visible(actor=actor).get(number=number)
+    except Case.DoesNotExist as exc:
+        raise NotFound(_("There is no such case, or it is outside your area.")) from exc
+
+
+def timeline(case: Case) -> QuerySet[CaseLog]:
+    return case.log.select_related("actor").order_by("occurred_at", "pk")
+
+
+@dataclass(frozen=True)
+class DeadlineExplained:
+    deadline: Deadline | None
+    text: str
+
+
+def deadline_explained(case: Case, today: date | None = None) -> DeadlineExplained:
+    """The due date with how it was reached, for the case page."""
+    today = today or timezone.localdate()
+    if case.accepted_on is None:
+        return DeadlineExplained(None, _("The time limit starts at acceptance."))
+    if case.limit_days is None:
+        return DeadlineExplained(None, _("The items of this case promise no time limit."))
+    parts = [
+        _("Accepted on %(day)s; %(days)d working days from the next working day")
+        % {"day": f"{case.accepted_on:%Y-%m-%d}", "days": case.limit_days}
+    ]
+    if case.paused_working_days:
+        parts.append(_("plus %(days)d working days paused") % {"days": case.paused_working_days})
+    if case.paused_since:
+        parts.append(
+            _("paused since %(day)s: the due date moves on at resumption")
+            % {"day": f"{case.paused_since:%Y-%m-%d}"}
+        )
+    parts.append(_("due on %(day)s") % {"day": f"{case.due_date:%Y-%m-%d}"})
+    if case.state in OPEN:
+        return DeadlineExplained(deadline(case.due_date, today), "；".join(parts))
+    return DeadlineExplained(None, "；".join(parts))
+
+
+def case_detail(*, actor, pk: int) -> dict[str, Any]:
+    """Everything the case page shows, in a fixed number of queries."""
+    from bangban.cases.custody import holdings
+
+    case = case_get(actor=actor, pk=pk)
+    return {
+        "case": case,
+        "items": list(case.items.select_related("item", "item_version")),
+        "timeline": list(timeline(case)),
+        "holdings": holdings(case),
+        "handovers": list(case.handovers.select_related("department").prefetch_related("lines")),
+        "tasks": list(case.tasks.select_related("item", "department", "decided_by")),
+        "notices": list(case.notices.all()),
+        "deficiencies": list(case.deficiencies.all()),
+        "incidents": list(case.incidents.all()),
+        "messages": list(case.messages.select_related("author", "author_unit")),
+        "plan": case.plans.filter(superseded=False).prefetch_related("milestones").first(),
+        "meetings": list(case.meetings.all()),
+        "deadline": deadline_explained(case),
+    }
+
+
+def consultations_visible(*, actor) -> QuerySet[Consultation]:
+    path = scope_path(actor)
+    if path is None:
+        return Consultation.objects.none()
+    queryset = Consultation.objects.select_related("unit", "item", "case", "recorded_by")
+    return queryset.filter(unit__path__startswith=path) if path else queryset
+
+
+def meetings_visible(*, actor) -> QuerySet[Meeting]:
+    path = scope_path(actor)
+    if path is None:
+        return Meeting.objects.none()
+    queryset = Meeting.objects.select_related("unit").prefetch_related("cases")
+    return queryset.filter(unit__path__startswith=path) if path else queryset
+
+
+@dataclass(frozen=True)
+class WorkLog:
+    day: date
+    entries: list[CaseLog]
+    notes: list[WorkNote]
+
+
+def work_log(*, actor, user, day: date) -> WorkLog:
+    """One agent's day: the case steps they took (dated when they happened) and their notes.
+    Managers read the logs of the staff in their area."""
+    path = scope_path(actor)
+    if user.pk != actor.pk and (
+        path is None
+        or actor.role not in {Role.MANAGER, Role.CENTRE_ADMIN, Role.SYSADMIN, Role.SUPERVISOR}
+        or not (user.unit_id and user.unit.path.startswith(path))
+    ):
+        raise NotFound(_("There is no such work log, or it is outside your area."))
+    start = _local_start(day)
+    entries = (
+        CaseLog.objects.filter(
+            actor=user, occurred_at__gte=start, occurred_at__lt=start + timedelta(days=1)
+        )
+        .select_related("case")
+        .order_by("occurred_at", "pk")
+    )
+    notes = WorkNote.objects.filter(author=user, day=day).select_related("case")
+    return WorkLog(day=day, entries=list(entries), notes=list(notes))
+
+
+def notifications_unread(*, actor) -> QuerySet[Notification]:
+    return Notification.objects.filter(recipient=actor, read_at__isnull=True).select_related("case")
