@@ -23,12 +23,11 @@ def missing(case: Case) -> tuple[str, ...]:
             _("handovers that balance: %(count)d piece(s) of material are still held")
             % {"count": held}
         )
-    if case.state == State.REFUSED:
-        pass  # the refusal notice and its reason are part of the refusal itself
-    elif case.state == State.TERMINATED:
+    # A refusal carries its written reason itself (the refusal notice); nothing more to file.
+    if case.state == State.TERMINATED:
         if not Termination.objects.filter(case=case).exists():
             lacking.append(_("the termination forms"))
-    else:
+    elif case.state != State.REFUSED:
         completion = Completion.objects.filter(case=case).first()
         if completion is None:
             lacking.append(_("the completion notice"))
