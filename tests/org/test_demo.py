@@ -13,10 +13,12 @@ import pytest
 from django.core.management import call_command, load_command_class
 from django.core.management.base import CommandError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.translation import gettext
 
+from bangban.cases.demo import PLAN
+from bangban.cases.models import Case, CaseLog
 from bangban.core.events import events_verify
 from bangban.core.identifiers import validate_id_number, validate_mobile, validate_phone
 from bangban.core.models import Event
@@ -264,3 +266,13 @@ def test_without_if_empty_a_populated_database_is_refused(county):
 def test_help_renders(name):
     command = load_command_class("bangban.demo", name)
     assert command.create_parser("bangban", name).format_help()
+
+
+def test_demo_cases_reach_every_state_through_the_services(county):
+    states = dict(Case.objects.values_list("state").annotate(n=Count("pk")))
+    assert states == {str(state): count for state, count in PLAN}
+    total = sum(count for _state, count in PLAN)
+    assert gettext("Recorded %(cases)d demo cases in every state.") % {"cases": total} in county
+    # Made as back-entries by the services: every case step has its event and timeline line.
+    assert CaseLog.objects.filter(back_entry_reason="").count() == states["archived"]
+    assert Event.objects.filter(action__startswith="case.").count() == CaseLog.objects.count()

@@ -224,3 +224,8 @@ LOGGING = {
 # Serve static files straight from the source folders (tests, development) instead of
 # collectstatic's output.
 WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=DEBUG)
+
+# Cases: "due soon" when this many working days or fewer remain; how many calendar days back
+# an action done on paper may still be entered (补录).
+BANGBAN_DUE_SOON_DAYS = env.int("BANGBAN_DUE_SOON_DAYS", default=1)
+BANGBAN_BACK_ENTRY_DAYS = env.int("BANGBAN_BACK_ENTRY_DAYS", default=30)

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from bangban.cases.demo import demo_cases
 from bangban.catalog.demo import load_catalog
 from bangban.org.demo import DEMO_PASSWORD, DemoNotEmpty, demo_create, demo_logins, text_table
 from bangban.org.models import Level, Unit
@@ -77,6 +78,7 @@ class Command(BaseCommand):
             with transaction.atomic():
                 county = demo_create(seed=seed, scale=scale)
                 catalog = load_catalog()
+                cases = demo_cases(seed=seed)
         except DemoNotEmpty as exc:
             raise CommandError(
                 " ".join([exc.message, _("Use --if-empty to skip the demo data.")])
@@ -110,6 +112,9 @@ class Command(BaseCommand):
         self.stdout.write(
             _("Loaded %(items)d service items and %(bundles)d bundles into the catalog.")
             % {"items": len(catalog.items), "bundles": len(catalog.bundles)}
+        )
+        self.stdout.write(
+            _("Recorded %(cases)d demo cases in every state.") % {"cases": len(cases)}
         )
         self.stdout.write("")
         write_demo_logins(self.stdout)
