@@ -201,9 +201,16 @@ def consultation_log(
             raise ValidationFailed(message, field=field)
     if phone.strip():
         phone = validate_phone(phone, field="phone")
+    # A consultation is logged as it happened; one from the back-entry window is no back-entry
+    # of a case step, so it needs no reason, only a time inside the window.
     when = occurred_at or timezone.now()
     if timezone.is_naive(when) or when > timezone.now():
         raise ValidationFailed(_("The time cannot be in the future."), field="occurred_at")
+    if when < timezone.now() - timedelta(days=BACK_ENTRY_DAYS):
+        raise ValidationFailed(
+            _("Back-entry is limited to the last %(days)d days.") % {"days": BACK_ENTRY_DAYS},
+            field="occurred_at",
+        )
     consultation = Consultation.objects.create(
         unit=unit,
         channel=channel,
@@ -277,9 +284,11 @@ def case_register(
             agent = None
     if agent is not None and agent.unit_id != unit.pk:
         raise ValidationFailed(_("The agent does not belong to this unit."), field="agent")
-    if consultation is not None and (
-        consultation.case_id is not None or not in_scope(actor, consultation.unit)
-    ):
+    if consultation is not None and not in_scope(actor, consultation.unit):
+        raise ValidationFailed(
+            _("This consultation was logged outside your area."), field="consultation"
+        )
+    if consultation is not None and consultation.case_id is not None:
         raise ValidationFailed(
             _("This consultation has already become a case."), field="consultation"
         )
@@ -1076,6 +1085,10 @@ def meeting_record(
 
 def _consult_permit(actor, case: Case) -> None:
     _require_case_worker(actor, case.unit, case.joint_unit)
+    # A message is signed with its author's tier; a user of no unit (a system administrator)
+    # has none, and would otherwise fail on the database constraint.
+    if actor.unit_id is None:
+        raise PermissionDenied(_("Only staff who belong to a unit can write on the thread."))
 
 
 @transaction.atomic
@@ -1441,3 +1454,12 @@ def work_note_add(
         after={"day": day, "case": case.pk if case else None},
     )
     return note
+
+
+@transaction.atomic
+def notifications_read(*, actor) -> int:
+    """Marks the actor's unread notifications read. Only the reader's own inbox changes, no
+    case, so there is no event."""
+    return Notification.objects.filter(recipient=actor, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )

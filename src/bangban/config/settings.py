@@ -203,6 +203,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Two "kind" fields (case, meeting) and two fields sharing the party choices need names.
+    "ENUM_NAME_OVERRIDES": {
+        "CaseKindEnum": "bangban.cases.models.Kind",
+        "MeetingKindEnum": "bangban.cases.models.Meeting.Kind",
+        "PartyEnum": "bangban.cases.models.Party",
+    },
 }
 
 # Background work (imports, exports, later notifications) runs in `bangban db_worker`, queued

@@ -19,6 +19,7 @@ api_v1 = [
     path("calendar/", include("bangban.core.api_urls")),
     path("", include("bangban.org.api_urls")),
     path("", include("bangban.catalog.api_urls")),
+    path("", include("bangban.cases.api_urls")),
 ]
 
 urlpatterns = [
@@ -28,6 +29,8 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("public/", include("bangban.portal.urls")),
     path("catalog/", include("bangban.catalog.urls")),
+    path("cases/", include("bangban.cases.urls_desk")),
+    path("cases/", include("bangban.cases.urls")),
     # Agents' photos are published on the public roster. A large deployment lets nginx serve
     # MEDIA_ROOT instead (docs/operations.md); a single-machine point needs nothing more.
     re_path(r"^media/(?P<path>agents/[\w.-]+)$", serve, {"document_root": settings.MEDIA_ROOT}),

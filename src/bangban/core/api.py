@@ -29,6 +29,9 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound(_("Not found."))
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(_("You do not have permission to do this."))
+    elif isinstance(exc, exceptions.ParseError):
+        # DRF's own text ("JSON parse error - …") is English and names parser internals.
+        exc = exceptions.ParseError(_("The request body is not valid JSON."))
     elif isinstance(exc, DjangoValidationError):
         return Response({"detail": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
     return drf_exception_handler(exc, context)

@@ -1,0 +1,16 @@
+"""The workbench (工作台), under /cases/."""
+
+from django.urls import path
+
+from bangban.cases import views
+
+app_name = "cases"
+
+urlpatterns = [
+    path("", views.workbench, name="workbench"),
+    path("<int:pk>/", views.case_page, name="detail"),
+    path("<int:pk>/act/<str:action>/", views.act, name="act"),
+    path("notifications/", views.notifications, name="notifications"),
+    path("notifications/unread/", views.notifications_unread, name="notifications-unread"),
+    path("notifications/read/", views.notifications_read, name="notifications-read"),
+]
