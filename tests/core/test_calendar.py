@@ -14,6 +14,7 @@ from bangban.core.calendar import (
     explain,
     is_working_day,
     working_days_between,
+    working_days_from,
 )
 from bangban.core.errors import ValidationFailed
 from bangban.core.models import CalendarDay, CalendarYear
@@ -236,3 +237,14 @@ def test_explanation_names_the_holidays_and_adjusted_days():
     assert "春节" in text
     assert "2026" in text
     assert "15" in text and "23" in text and "14" in text and "28" in text
+
+
+def test_many_ends_are_counted_like_one_at_a_time_in_two_queries(django_assert_num_queries):
+    start = date(2026, 9, 25)
+    ends = [date(2026, 9, 1), date(2026, 9, 25), date(2026, 10, 9), date(2026, 10, 13)]
+    ends += [date(2026, 2, 10), date(2026, 3, 2), date(2026, 12, 31)]
+    with django_assert_num_queries(2):
+        counts = working_days_from(start, ends)
+    assert counts == {end: working_days_between(start, end) for end in ends}
+    assert counts[date(2026, 10, 9)] == 5 and counts[date(2026, 9, 1)] < 0
+    assert working_days_from(start, []) == {}

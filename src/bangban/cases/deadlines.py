@@ -11,7 +11,12 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from bangban.catalog.models import ItemVersion
-from bangban.core.calendar import add_working_days, working_days_between
+from bangban.core.calendar import (
+    CalendarNotCovered,
+    add_working_days,
+    working_days_between,
+    working_days_from,
+)
 
 # "Due soon" when this many working days or fewer remain (configurable per deployment).
 DUE_SOON_DAYS = getattr(settings, "BANGBAN_DUE_SOON_DAYS", 1)
@@ -54,10 +59,23 @@ def deadline(due: date | None, today: date) -> Deadline | None:
     if due is None:
         return None
     remaining = working_days_between(today, due)
+    return Deadline(due=due, remaining=remaining, warning=_level(remaining))
+
+
+def _level(remaining: int) -> Warning:
     if remaining < 0:
-        level = Warning.OVERDUE
-    elif remaining <= DUE_SOON_DAYS:
-        level = Warning.DUE_SOON
-    else:
-        level = Warning.NORMAL
-    return Deadline(due=due, remaining=remaining, warning=level)
+        return Warning.OVERDUE
+    if remaining <= DUE_SOON_DAYS:
+        return Warning.DUE_SOON
+    return Warning.NORMAL
+
+
+def deadlines_for(dues: Iterable[date | None], today: date) -> dict[date, Deadline | None]:
+    """The deadline of every due date of a list page, counted on one calendar window. A list
+    shows no warning rather than failing when the calendar does not cover a date yet."""
+    wanted = {due for due in dues if due is not None}
+    try:
+        counts = working_days_from(today, wanted)
+    except CalendarNotCovered:
+        return dict.fromkeys(wanted)
+    return {due: Deadline(due, n, _level(n)) for due, n in counts.items()}

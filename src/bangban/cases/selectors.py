@@ -24,7 +24,7 @@ from bangban.cases.models import (
     WorkNote,
 )
 from bangban.cases.workflow import OPEN, State
-from bangban.core.calendar import add_working_days
+from bangban.core.calendar import CalendarNotCovered, add_working_days
 from bangban.core.errors import NotFound
 from bangban.org.models import Role
 from bangban.org.scoping import scope_path
@@ -208,9 +208,13 @@ def deadline_explained(case: Case, today: date | None = None) -> DeadlineExplain
             % {"day": f"{case.paused_since:%Y-%m-%d}"}
         )
     parts.append(_("due on %(day)s") % {"day": f"{case.due_date:%Y-%m-%d}"})
-    if case.state in OPEN:
+    if case.state not in OPEN:
+        return DeadlineExplained(None, "；".join(parts))
+    try:
         return DeadlineExplained(deadline(case.due_date, today), "；".join(parts))
-    return DeadlineExplained(None, "；".join(parts))
+    except CalendarNotCovered as exc:
+        # The page still opens; the message says which year's calendar is missing.
+        return DeadlineExplained(None, "；".join([*parts, exc.message]))
 
 
 def case_detail(*, actor, pk: int) -> dict[str, Any]:

@@ -5,7 +5,7 @@ changed the case meanwhile, the action is refused with a conflict instead of ove
 work. An action may carry an earlier `occurred_at` (补录, work done on paper while offline):
 it needs a reason, stays within the back-entry window and is marked in the timeline."""
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -66,6 +66,8 @@ from bangban.org.scoping import MANAGING_ROLES, in_scope
 CASE_ROLES = {Role.AGENT, Role.LIAISON, Role.MANAGER, Role.CENTRE_ADMIN, Role.SYSADMIN}
 # How far back an action may be entered after the fact (补录), in calendar days.
 BACK_ENTRY_DAYS = getattr(settings, "BANGBAN_BACK_ENTRY_DAYS", 30)
+# Dispatch and supervision are a point manager's.
+MANAGER_ACTIONS = frozenset({Action.ASSIGN, Action.SUPERVISE})
 POINT_LEVELS = {Level.COUNTY, Level.TOWN, Level.VILLAGE, Level.OUTLET}
 
 
@@ -82,6 +84,36 @@ def _require_manager(actor, case: Case) -> None:
     _require_case_worker(actor, case.unit, case.joint_unit)
     if actor.role not in MANAGING_ROLES:
         raise PermissionDenied(_("Only a point manager may do this."))
+
+
+def works_on(actor, case: Case) -> bool:
+    """Whether the actor works on the case: staff of its unit's subtree, or of the lower tier
+    that escalated it for joint handling."""
+    return actor.role in CASE_ROLES and (
+        in_scope(actor, case.unit)
+        or (case.joint_unit_id is not None and in_scope(actor, case.joint_unit))
+    )
+
+
+def permission_refusal(actor, case: Case, action: Action, tasks: Iterable[Task] = ()) -> str | None:
+    """Why the actor may not take the action on the case, or None when they may. The one
+    permission rule of the case actions: `_act` raises it, the case page hides what it
+    refuses. `tasks` are those the action concerns (a liaison decides their department's)."""
+    if actor.role == Role.SUPERVISOR:
+        return _("Supervisors can view but cannot change anything.")
+    if action == Action.DECIDE_TASK and actor.role == Role.LIAISON:
+        if any(in_scope(actor, task.department) for task in tasks):
+            return None
+        return _("This task belongs to another department.")
+    if not works_on(actor, case):
+        return _("This case is outside your area.")
+    if action in MANAGER_ACTIONS and actor.role not in MANAGING_ROLES:
+        return _("Only a point manager may do this.")
+    # A message is signed with its author's tier; a user of no unit (a system administrator)
+    # has none.
+    if action == Action.REMOTE_CONSULT and actor.unit_id is None:
+        return _("Only staff who belong to a unit can write on the thread.")
+    return None
 
 
 def _when(occurred_at: datetime | None, back_entry_reason: str, not_before: datetime | None):
@@ -372,17 +404,16 @@ def _act(
     summary: str = "",
     occurred_at: datetime | None = None,
     back_entry_reason: str = "",
-    permit: Callable[[Any, Case], None] | None = None,
+    task: Task | None = None,
 ) -> tuple[Case, datetime]:
     """Apply one workflow action: permission, the table's rule, the revision check, the state
     change, the event and the timeline line, in the caller's transaction. `changes` may be a
     function of the locked case and the moment the action happened. Returns the updated case
     and that moment."""
     case = _locked(case)
-    if permit is None:
-        _require_case_worker(actor, case.unit, case.joint_unit)
-    else:
-        permit(actor, case)
+    refused = permission_refusal(actor, case, action, [task] if task is not None else ())
+    if refused:
+        raise PermissionDenied(refused)
     if case.revision != revision:
         raise Conflict(_("Somebody else changed this case meanwhile. Reload it and try again."))
     rule = check(case, action)
@@ -703,7 +734,6 @@ def case_assign(*, actor, case: Case, revision: int, agent: Agent) -> Case:
         changes={"agent": agent},
         record={"agent": agent.pk},
         summary=agent.name,
-        permit=_require_manager,
     )
     _notify([agent.user], case, _("Case %(number)s is yours now.") % {"number": case.number})
     return case
@@ -857,17 +887,6 @@ def task_submit(
     return task
 
 
-def _liaison_permit(task: Task):
-    def permit(actor, case: Case) -> None:
-        if actor.role == Role.LIAISON:
-            if not in_scope(actor, task.department):
-                raise PermissionDenied(_("This task belongs to another department."))
-            return
-        _require_case_worker(actor, case.unit, case.joint_unit)
-
-    return permit
-
-
 @transaction.atomic
 def task_decide(
     *,
@@ -904,7 +923,7 @@ def task_decide(
         summary=f"{task.item.name}: {Decision(decision).label} {result or reason}",
         occurred_at=occurred_at,
         back_entry_reason=back_entry_reason,
-        permit=_liaison_permit(task),
+        task=task,
     )
     Task.objects.filter(pk=task.pk).update(
         decision=decision,
@@ -956,7 +975,6 @@ def case_supervise(*, actor, case: Case, revision: int, reason: str) -> Case:
         action=Action.SUPERVISE,
         reason=reason,
         changes=lambda c, when: {"supervised_at": c.supervised_at or when},
-        permit=_require_manager,
     )
     recipients = [case.agent.user if case.agent else None, case.created_by]
     recipients += list(
@@ -1083,14 +1101,6 @@ def meeting_record(
     return meeting
 
 
-def _consult_permit(actor, case: Case) -> None:
-    _require_case_worker(actor, case.unit, case.joint_unit)
-    # A message is signed with its author's tier; a user of no unit (a system administrator)
-    # has none, and would otherwise fail on the database constraint.
-    if actor.unit_id is None:
-        raise PermissionDenied(_("Only staff who belong to a unit can write on the thread."))
-
-
 @transaction.atomic
 def message_post(*, actor, case: Case, revision: int, text: str) -> Message:
     """远程协办: a message on the case's thread between a lower-tier and an upper-tier agent.
@@ -1104,7 +1114,6 @@ def message_post(*, actor, case: Case, revision: int, text: str) -> Message:
         revision=revision,
         action=Action.REMOTE_CONSULT,
         summary=text[:200],
-        permit=_consult_permit,
     )
     message = Message.objects.create(
         case=case, author=actor, author_unit=actor.unit, text=text, sent_at=when

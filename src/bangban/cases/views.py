@@ -4,7 +4,6 @@ one service and render; the services decide what is allowed."""
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from django.contrib import messages
@@ -18,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from bangban.cases import selectors, services, workflow
-from bangban.cases.deadlines import Deadline, deadline
+from bangban.cases.deadlines import deadlines_for
 from bangban.cases.forms import (
     ActionForm,
     AgreementForm,
@@ -43,7 +42,6 @@ from bangban.cases.forms import (
 )
 from bangban.cases.models import Case, CaseLog, Plan, Task
 from bangban.cases.workflow import Action, State
-from bangban.core.calendar import CalendarNotCovered
 from bangban.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from bangban.core.masking import mask_id_number, mask_phone
 from bangban.org.models import Role
@@ -99,7 +97,6 @@ ACTION_PAGES: dict[Action, ActionPage] = {
     Action.RATE: ActionPage(RateForm, services.rating_record),
     Action.ARCHIVE: ActionPage(PlainForm, services.case_archive, back_entry=False),
 }
-MANAGER_ACTIONS = {Action.ASSIGN, Action.SUPERVISE}
 # Timeline lines that are not workflow actions.
 LOG_LABELS = {"register": gettext_lazy("Registration")}
 
@@ -107,38 +104,12 @@ LOG_LABELS = {"register": gettext_lazy("Registration")}
 # Who may do what -------------------------------------------------------------------------
 
 
-def _works_on(user, case: Case) -> bool:
-    return user.role in services.CASE_ROLES and (
-        in_scope(user, case.unit)
-        or (case.joint_unit_id is not None and in_scope(user, case.joint_unit))
-    )
-
-
 def _decides(user, task: Task) -> bool:
     """A liaison decides their own department's tasks; the case's workers record any decision
     from the paper."""
     if user.role == Role.LIAISON:
         return in_scope(user, task.department)
-    return _works_on(user, task.case)
-
-
-def _permission_refusal(user, case: Case, action: Action, tasks: Iterable[Task]) -> str | None:
-    """Why the services would refuse this user the action, or None. It mirrors their
-    permission checks so that the page offers only what will work; the services still check
-    (and have the last word)."""
-    if user.role == Role.SUPERVISOR:
-        return _("Supervisors can view but cannot change anything.")
-    if action == Action.DECIDE_TASK and user.role == Role.LIAISON:
-        if any(in_scope(user, task.department) for task in tasks):
-            return None
-        return _("This task belongs to another department.")
-    if not _works_on(user, case):
-        return _("This case is outside your area.")
-    if action in MANAGER_ACTIONS and user.role not in MANAGING_ROLES:
-        return _("Only a point manager may do this.")
-    if action == Action.REMOTE_CONSULT and user.unit_id is None:
-        return _("Only staff who belong to a unit can write on the thread.")
-    return None
+    return services.works_on(user, task.case)
 
 
 def _workflow_refusal(case: Case, action: Action) -> str | None:
@@ -167,28 +138,15 @@ def _offered(user, case: Case, tasks: list[Task], plan: Plan | None) -> list[Act
             continue
         if action == Action.PROGRESS and not open_milestones:
             continue
-        if _permission_refusal(user, case, action, open_tasks) or _workflow_refusal(case, action):
+        if services.permission_refusal(user, case, action, open_tasks) or _workflow_refusal(
+            case, action
+        ):
             continue
         actions.append(action)
     return actions
 
 
 # Deadlines in lists ----------------------------------------------------------------------
-
-
-def _deadlines(dues: Iterable[date | None], today: date) -> dict[date, Deadline | None]:
-    """The warning of each due date on a page. Rows share due dates, so each distinct date is
-    worked out once (each costs two calendar reads); a date the calendar does not cover yet
-    shows no warning rather than failing the whole list."""
-    found: dict[date, Deadline | None] = {}
-    for due in dues:
-        if due is None or due in found:
-            continue
-        try:
-            found[due] = deadline(due, today)
-        except CalendarNotCovered:
-            found[due] = None
-    return found
 
 
 # The queues ------------------------------------------------------------------------------
@@ -218,14 +176,14 @@ def workbench(request: HttpRequest) -> HttpResponse:
                 case__in=selectors.cases_filtered(Case.objects.all(), filters).values("pk")
             )
         page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
-        found = _deadlines((t.due_date for t in page.object_list), today)
+        found = deadlines_for((t.due_date for t in page.object_list), today)
         for task in page.object_list:
             task.deadline = found.get(task.due_date)
             task.decidable = task.case.state == State.IN_PROGRESS and _decides(user, task)
     else:
         cases = selectors.case_queue(actor=user, queue=queue, filters=filters)
         page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
-        found = _deadlines(
+        found = deadlines_for(
             (c.due_date for c in page.object_list if c.state in workflow.OPEN), today
         )
         for case in page.object_list:
@@ -323,7 +281,7 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     user = request.user
     case = selectors.case_get(actor=user, pk=pk)
     tasks = list(case.tasks.filter(decision="").select_related("department"))
-    refused = _permission_refusal(user, case, chosen, tasks)
+    refused = services.permission_refusal(user, case, chosen, tasks)
     if refused:
         raise PermissionDenied(refused)
     blocked = _workflow_refusal(case, chosen)

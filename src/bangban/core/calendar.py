@@ -190,6 +190,33 @@ def working_days_between(start: date, end: date) -> int:
     return count
 
 
+def working_days_from(start: date, ends: Iterable[date]) -> dict[date, int]:
+    """`working_days_between(start, end)` for many ends at once, on one calendar window (two
+    queries whatever the number of ends): for lists that show the days left of each row.
+    Raises CalendarNotCovered when a day to count lies in a year without a calendar."""
+    wanted = sorted(set(ends))
+    if not wanted:
+        return {}
+    first, last = min(wanted[0], start), max(wanted[-1], start)
+    window = _Window(first, last)
+    window.check(start)
+    counts: dict[date, int] = {}
+    # Forward from start for later ends, backward for earlier ones, one pass each way.
+    count, day = 0, start
+    for end in (e for e in wanted if e >= start):
+        while day < end:
+            day += ONE_DAY
+            count += window.day(day)[0]
+        counts[end] = count
+    count, day = 0, start
+    for end in (e for e in reversed(wanted) if e < start):
+        while day > end:
+            count += window.day(day)[0]
+            day -= ONE_DAY
+        counts[end] = -count
+    return counts
+
+
 # The explanation sentence ------------------------------------------------------------------
 
 
