@@ -133,6 +133,9 @@ def test_each_role_sees_its_own_area_on_the_workbench_and_case_pages(world, clie
         response = workbench(client, queue="all")
         assert response.status_code == 200, key
         assert shown_cases(response) == {c.pk for c in cases}, key
+        # Registration is offered where cases are registered: staff of a service point.
+        offered = reverse("desk:register") in response.content.decode()
+        assert offered == (key in {"agent", "other_agent", "manager", "centre_admin"}), key
         for case in everything:
             assert detail(client, case).status_code == (200 if case in cases else 404), key
             assert client.get(act_url(case, "record_handover")).status_code in (

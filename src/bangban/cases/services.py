@@ -86,6 +86,13 @@ def _require_manager(actor, case: Case) -> None:
         raise PermissionDenied(_("Only a point manager may do this."))
 
 
+def may_register(actor) -> bool:
+    """Whether the actor registers cases: service staff of a service point."""
+    return (
+        actor.role in CASE_ROLES and actor.unit_id is not None and actor.unit.level in POINT_LEVELS
+    )
+
+
 def works_on(actor, case: Case) -> bool:
     """Whether the actor works on the case: staff of its unit's subtree, or of the lower tier
     that escalated it for joint handling."""

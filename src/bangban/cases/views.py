@@ -200,6 +200,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
         "form": form,
         "page": page,
         "can_dispatch": queue == "unassigned" and user.role in MANAGING_ROLES,
+        "can_register": services.may_register(user),
         "table_id": TABLE_ID,
         "partial": partial,
     }
@@ -285,7 +286,8 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if refused:
         raise PermissionDenied(refused)
     blocked = _workflow_refusal(case, chosen)
-    if blocked:
+    # A completed case's archive page lists what it still lacks (the delivery, the rating).
+    if blocked and not (chosen == Action.ARCHIVE and case.state == State.COMPLETED):
         context = {"case": case, "action": chosen, "message": blocked}
         return render(request, "cases/act_refused.html", context, status=409)
     data = request.POST if request.method == "POST" else None

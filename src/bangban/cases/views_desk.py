@@ -50,10 +50,6 @@ def _require_writer(user) -> None:
         raise PermissionDenied(_("Supervisors can view but cannot change anything."))
 
 
-def _registers_here(user) -> bool:
-    return user.unit_id is not None and user.unit.level in services.POINT_LEVELS
-
-
 def _case_url(pk: int) -> str:
     return reverse("cases:detail", args=[pk])
 
@@ -65,7 +61,7 @@ def _case_url(pk: int) -> str:
 def register(request: HttpRequest) -> HttpResponse:
     user = request.user
     _require_writer(user)
-    if not _registers_here(user):
+    if not services.may_register(user):
         return render(request, "cases/registration_unavailable.html", {"unit": user.unit})
     open_consultations = selectors.consultations_visible(actor=user).filter(case__isnull=True)
     if request.method == "POST":
@@ -268,7 +264,7 @@ def consultations(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "rows": rows,
-            "can_register": _can_write(user) and _registers_here(user),
+            "can_register": _can_write(user) and services.may_register(user),
         },
     )
 
