@@ -540,3 +540,53 @@ def test_the_case_page_reads_in_a_bounded_number_of_queries(
     events(10)
     with django_assert_max_num_queries(few):
         assert client.get(url).status_code == 200
+
+
+def test_deficiencies_are_received_and_incidents_closed_from_the_case_page(world, client):
+    case = make(world, State.REGISTERED)
+    agent = world["users"]["agent"]
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    services.case_accept(
+        actor=agent,
+        case=case,
+        revision=case.revision,
+        tolerated=[{"material": "房屋租赁合同", "due_on": tomorrow}],
+    )
+    case.refresh_from_db()
+    services.case_start(actor=agent, case=case, revision=case.revision)
+    case.refresh_from_db()
+    lines = [{"material": "身份证复印件", "copies": 1}]
+    for giver, receiver, note in (("applicant", "agent", ""), ("agent", "lost", "下乡途中遗失")):
+        services.handover_record(
+            actor=agent,
+            case=case,
+            revision=case.revision,
+            giver=giver,
+            receiver=receiver,
+            lines=lines,
+            giver_signatory="甲",
+            receiver_signatory="乙",
+            note=note,
+        )
+        case.refresh_from_db()
+    deficiency, incident = case.deficiencies.get(), case.incidents.get()
+    login(client, world, "agent")
+    page = detail(client, case).content.decode()
+    assert 'data-testid="deficiency-receive"' in page and "resolution-" not in page
+    receive = reverse("cases:deficiency-receive", args=[case.pk, deficiency.pk])
+    assert client.post(receive).status_code == 302
+    deficiency.refresh_from_db()
+    assert deficiency.received_on == timezone.localdate()
+    assert client.post(receive).status_code == 409  # once
+    resolve = reverse("cases:incident-resolve", args=[case.pk, incident.pk])
+    assert client.post(resolve, {"resolution": "已补"}).status_code == 403  # a manager's
+    login(client, world, "manager")
+    assert f"resolution-{incident.pk}" in detail(client, case).content.decode()
+    client.post(resolve, {"resolution": ""})
+    incident.refresh_from_db()
+    assert incident.resolved_at is None  # a resolution must say what was done
+    client.post(resolve, {"resolution": "申请人重新提供复印件"})
+    incident.refresh_from_db()
+    assert incident.resolution == "申请人重新提供复印件" and incident.resolved_at is not None
+    login(client, world, "other_agent")
+    assert client.post(receive).status_code == 404

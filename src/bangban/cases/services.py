@@ -51,7 +51,7 @@ from bangban.cases.models import (
     Termination,
     WorkNote,
 )
-from bangban.cases.workflow import Action, check
+from bangban.cases.workflow import Action, State, check
 from bangban.catalog.models import Bundle, Item
 from bangban.core.calendar import working_days_between
 from bangban.core.crypto import blind_index
@@ -466,6 +466,12 @@ def _act(
     return case, when
 
 
+def _not_archived(case: Case) -> None:
+    """Records beside the workflow (deficiencies, incidents) also stop at the archive lock."""
+    if case.state == State.ARCHIVED:
+        raise Conflict(_("The case is archived: its record is locked."))
+
+
 def _day(when: datetime) -> date:
     return timezone.localdate(when)
 
@@ -590,6 +596,7 @@ def deficiency_receive(*, actor, deficiency: Deficiency, received_on: date | Non
     """A tolerated deficiency is made good: the material came in."""
     case = deficiency.case
     _require_case_worker(actor, case.unit, case.joint_unit)
+    _not_archived(case)
     if deficiency.received_on is not None:
         raise Conflict(_("This material has been received already."))
     day = received_on or timezone.localdate()
@@ -844,6 +851,7 @@ def incident_resolve(*, actor, incident: Incident, resolution: str) -> Incident:
     """A manager closes a lost-material incident with what was done about it."""
     case = incident.case
     _require_manager(actor, case)
+    _not_archived(case)
     if incident.resolved_at is not None:
         raise Conflict(_("This incident is closed already."))
     resolution = resolution.strip()

@@ -10,6 +10,16 @@ urlpatterns = [
     path("", views.workbench, name="workbench"),
     path("<int:pk>/", views.case_page, name="detail"),
     path("<int:pk>/act/<str:action>/", views.act, name="act"),
+    path(
+        "<int:pk>/deficiencies/<int:deficiency_pk>/receive/",
+        views.deficiency_receive,
+        name="deficiency-receive",
+    ),
+    path(
+        "<int:pk>/incidents/<int:incident_pk>/resolve/",
+        views.incident_resolve,
+        name="incident-resolve",
+    ),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/unread/", views.notifications_unread, name="notifications-unread"),
     path("notifications/read/", views.notifications_read, name="notifications-read"),

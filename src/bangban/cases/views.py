@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
@@ -260,8 +260,41 @@ def case_page(request: HttpRequest, pk: int) -> HttpResponse:
             "documents": _documents(data["timeline"]),
             "masked_id_number": mask_id_number(case.id_number),
             "masked_phone": mask_phone(case.phone),
+            "today": timezone.localdate(),
+            "can_track": services.works_on(user, case) and case.state != State.ARCHIVED,
+            "can_resolve": services.works_on(user, case)
+            and user.role in MANAGING_ROLES
+            and case.state != State.ARCHIVED,
         },
     )
+
+
+@staff_required
+@require_POST
+def deficiency_receive(request: HttpRequest, pk: int, deficiency_pk: int) -> HttpResponse:
+    """A tolerated deficiency came in today (容缺材料补齐)."""
+    case = selectors.case_get(actor=request.user, pk=pk)
+    deficiency = get_object_or_404(case.deficiencies.select_related("case__unit"), pk=deficiency_pk)
+    services.deficiency_receive(actor=request.user, deficiency=deficiency)
+    messages.success(request, _("Recorded: the material has been received."))
+    return redirect("cases:detail", pk=case.pk)
+
+
+@staff_required
+@require_POST
+def incident_resolve(request: HttpRequest, pk: int, incident_pk: int) -> HttpResponse:
+    """A manager closes a lost-material incident with what was done."""
+    case = selectors.case_get(actor=request.user, pk=pk)
+    incident = get_object_or_404(case.incidents.select_related("case__unit"), pk=incident_pk)
+    try:
+        services.incident_resolve(
+            actor=request.user, incident=incident, resolution=request.POST.get("resolution", "")
+        )
+    except ValidationFailed as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The incident is closed."))
+    return redirect("cases:detail", pk=case.pk)
 
 
 # The action pages ------------------------------------------------------------------------
