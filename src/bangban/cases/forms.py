@@ -8,6 +8,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from bangban.cases.deadlines import Warning
 from bangban.cases.models import (
@@ -238,7 +239,8 @@ class PlainForm(ActionForm):
 
 
 class ReasonForm(ActionForm):
-    reason = _text(_("Reason"), max_length=500, rows=3)
+    # Not the catalog's "Reason" (变动原因): here it is the reason stated on the case.
+    reason = _text(pgettext_lazy("case action", "Reason"), max_length=500, rows=3)
     service_fields = ("reason",)
 
 
@@ -388,7 +390,8 @@ class MessageForm(ActionForm):
 
 class TransferForm(ActionForm):
     unit = forms.ModelChoiceField(label=_("Transfer to"), queryset=Unit.objects.none())
-    reason = _text(_("Reason"), max_length=500, rows=3)
+    # Not the catalog's "Reason" (变动原因): here it is the reason stated on the case.
+    reason = _text(pgettext_lazy("case action", "Reason"), max_length=500, rows=3)
     service_fields = ("unit", "reason")
 
     def setup(self) -> None:
