@@ -14,21 +14,11 @@ from django.utils import timezone
 from bangban.cases import services
 from bangban.cases.models import Case, Milestone, Party
 from bangban.cases.workflow import Action, State
-from bangban.catalog import services as catalog_services
 from bangban.org.models import Role
+from tests.cases.factories import FORMS, PERSON, item_of
 from tests.factories import AgentFactory, UserFactory
 
 HAN = re.compile(r"[\u4e00-\u9fff]")
-PERSON = {
-    "applicant_name": "张秀英",
-    "id_number": "11010519491231002X",
-    "phone": "13912345678",
-    "address": "城关街道人民路1号",
-}
-FORMS = [
-    {"material": "营业执照申请书", "copies": 1, "original": True},
-    {"material": "身份证复印件", "copies": 2},
-]
 # The states `case_in` reaches through the start of the work: their cases have a department
 # task and a plan with a milestone, which the task and milestone actions need in their URL.
 STARTED = frozenset(
@@ -52,18 +42,8 @@ def user(**fields: Any):
 def make_world(tree: dict[str, Any], catalog_admin) -> dict[str, Any]:
     village, town = tree["villages"][0], tree["towns"][0]
     agent_user = user(unit=village, role=Role.AGENT, full_name="李帮办")
-    licence = catalog_services.item_create(
-        actor=catalog_admin,
-        reason="新增",
-        data={
-            "name": "食品经营许可",
-            "item_type": "行政许可",
-            "target": "法人",
-            "assist_tiers": "县;乡;村",
-            "proxy_tiers": "县;乡;村",
-            "department": tree["dept"].name,
-            "promised_limit_days": 5,
-        },
+    licence = item_of(
+        tree["dept"], actor=catalog_admin, name="食品经营许可", limit_days=5, target="法人"
     )
     return {
         **tree,

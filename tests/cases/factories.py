@@ -26,6 +26,27 @@ PERSON = {
     "address": "城关街道人民路1号",
 }
 APPLICANT_SIGNATORY = PERSON["applicant_name"]
+FORMS = [
+    {"material": "营业执照申请书", "copies": 1, "original": True},
+    {"material": "身份证复印件", "copies": 2},
+]
+
+
+def item_of(department, *, actor, name: str, limit_days: int, target: str = "自然人") -> Item:
+    """A catalog item `department` decides, offered for assist and proxy at every tier."""
+    return catalog_services.item_create(
+        actor=actor,
+        reason="新增",
+        data={
+            "name": name,
+            "item_type": "行政许可",
+            "target": target,
+            "assist_tiers": "县;乡;村",
+            "proxy_tiers": "县;乡;村",
+            "department": department.name,
+            "promised_limit_days": limit_days,
+        },
+    )
 
 
 def point_with_item(*, limit_days: int = 3) -> tuple[User, Item]:
@@ -38,18 +59,8 @@ def point_with_item(*, limit_days: int = 3) -> tuple[User, Item]:
     agent_user = UserFactory(unit=village, role=Role.AGENT)
     AgentFactory(unit=village, user=agent_user)
     admin = UserFactory(unit=county, role=Role.CENTRE_ADMIN)
-    item = catalog_services.item_create(
-        actor=admin,
-        reason="新增",
-        data={
-            "name": f"测试事项{department.code}",
-            "item_type": "行政许可",
-            "target": "自然人",
-            "assist_tiers": "县;乡;村",
-            "proxy_tiers": "县;乡;村",
-            "department": department.name,
-            "promised_limit_days": limit_days,
-        },
+    item = item_of(
+        department, actor=admin, name=f"测试事项{department.code}", limit_days=limit_days
     )
     return agent_user, item
 

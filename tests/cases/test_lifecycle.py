@@ -11,24 +11,13 @@ from bangban.cases.custody import holdings
 from bangban.cases.models import CaseLog, Incident, Notification, Party, Task
 from bangban.cases.selectors import cases_visible
 from bangban.cases.workflow import State
-from bangban.catalog import services as catalog_services
 from bangban.catalog.models import Bundle, BundleMember
 from bangban.core.errors import Conflict, PermissionDenied, ValidationFailed
 from bangban.org.models import Role
+from tests.cases.factories import FORMS, PERSON, item_of
 from tests.factories import AgentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
-
-PERSON = {
-    "applicant_name": "张秀英",
-    "id_number": "11010519491231002X",
-    "phone": "13912345678",
-    "address": "城关街道人民路1号",
-}
-FORMS = [
-    {"material": "营业执照申请书", "copies": 1, "original": True},
-    {"material": "身份证复印件", "copies": 2},
-]
 
 
 @pytest.fixture
@@ -39,28 +28,9 @@ def world(county_with_departments, catalog_admin):
     agent = AgentFactory(unit=village, user=agent_user, name="李帮办")
     dept = tree["dept"]
     other_dept = tree["departments"]["县人力资源和社会保障局"]
-    base = {"item_type": "行政许可", "target": "法人", "assist_tiers": "县;乡;村"}
-    licence = catalog_services.item_create(
-        actor=catalog_admin,
-        reason="新增",
-        data=base
-        | {
-            "name": "食品经营许可",
-            "proxy_tiers": "县;乡;村",
-            "department": dept.name,
-            "promised_limit_days": 5,
-        },
-    )
-    social = catalog_services.item_create(
-        actor=catalog_admin,
-        reason="新增",
-        data=base
-        | {
-            "name": "单位参保登记",
-            "proxy_tiers": "县;乡;村",
-            "department": other_dept.name,
-            "promised_limit_days": 8,
-        },
+    licence = item_of(dept, actor=catalog_admin, name="食品经营许可", limit_days=5, target="法人")
+    social = item_of(
+        other_dept, actor=catalog_admin, name="单位参保登记", limit_days=8, target="法人"
     )
     return {
         **tree,

@@ -19,32 +19,18 @@ from bangban.cases.selectors import (
     work_log,
 )
 from bangban.cases.workflow import State
-from bangban.catalog import services as catalog_services
 from bangban.core.errors import NotFound
 from bangban.org.models import Role
+from tests.cases.factories import PERSON, item_of
 from tests.factories import AgentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
-
-PERSON = {"applicant_name": "王建国", "id_number": "11010519491231002X", "phone": "13912345678"}
 
 
 @pytest.fixture
 def world(county_with_departments, catalog_admin):
     tree = county_with_departments
-    item = catalog_services.item_create(
-        actor=catalog_admin,
-        reason="新增",
-        data={
-            "name": "个体工商户登记",
-            "item_type": "行政许可",
-            "target": "自然人",
-            "assist_tiers": "县;乡;村",
-            "proxy_tiers": "县;乡;村",
-            "department": tree["dept"].name,
-            "promised_limit_days": 3,
-        },
-    )
+    item = item_of(tree["dept"], actor=catalog_admin, name="个体工商户登记", limit_days=3)
     users = {}
     for key, unit in (("v11", tree["villages"][0]), ("v12", tree["villages"][1])):
         users[key] = UserFactory(unit=unit, role=Role.AGENT)

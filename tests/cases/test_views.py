@@ -16,9 +16,8 @@ from bangban.cases import services
 from bangban.cases.models import CaseLog, Deficiency, Handover, Notice, Party
 from bangban.cases.views import ACTION_PAGES
 from bangban.cases.workflow import Action, State
-from bangban.catalog import services as catalog_services
 from bangban.org.models import Role
-from tests.cases.factories import case_in_state
+from tests.cases.factories import case_in_state, item_of
 from tests.factories import AgentFactory, UserFactory, county_tree
 
 pytestmark = pytest.mark.django_db
@@ -41,19 +40,7 @@ def world():
     village, town = tree["villages"][0], tree["towns"][0]
     admin = UserFactory(unit=tree["county"], role=Role.CENTRE_ADMIN)
     # One working day: a case accepted today is due the next working day ("due soon").
-    item = catalog_services.item_create(
-        actor=admin,
-        reason="新增",
-        data={
-            "name": "个体工商户登记",
-            "item_type": "行政许可",
-            "target": "自然人",
-            "assist_tiers": "县;乡;村",
-            "proxy_tiers": "县;乡;村",
-            "department": tree["dept"].name,
-            "promised_limit_days": 1,
-        },
-    )
+    item = item_of(tree["dept"], actor=admin, name="个体工商户登记", limit_days=1)
     users = {
         "agent": UserFactory(unit=village, role=Role.AGENT, full_name="李帮办"),
         "other_agent": UserFactory(unit=tree["villages"][2], role=Role.AGENT),

@@ -11,8 +11,8 @@ from playwright.sync_api import expect
 
 from bangban.cases import workflow
 from bangban.cases.workflow import State
-from bangban.catalog import services as catalog_services
 from bangban.org.models import Role
+from tests.cases.factories import item_of
 from tests.factories import TEST_PASSWORD, AgentFactory, UserFactory, county_tree
 
 # serialized_rollback keeps the seeded working-day calendar for the tests that run after.
@@ -32,19 +32,7 @@ def _world() -> dict:
     tree = county_tree()
     village = tree["villages"][0]
     admin = UserFactory(unit=tree["county"], role=Role.CENTRE_ADMIN)
-    catalog_services.item_create(
-        actor=admin,
-        reason="新增",
-        data={
-            "name": ITEM,
-            "item_type": "行政许可",
-            "target": "自然人",
-            "assist_tiers": "县;乡;村",
-            "proxy_tiers": "县;乡;村",
-            "department": tree["dept"].name,
-            "promised_limit_days": 5,
-        },
-    )
+    item_of(tree["dept"], actor=admin, name=ITEM, limit_days=5)
     agent = UserFactory(unit=village, role=Role.AGENT, username="li-agent", full_name="李帮办")
     AgentFactory(unit=village, user=agent, name="李帮办")
     liaison = UserFactory(
