@@ -425,9 +425,20 @@ class TimelineSerializer(serializers.ModelSerializer):
         return _name(entry.actor)
 
 
+class CasePage:
+    """`selectors.case_detail` as one object: its parts (items, tasks, holdings…) and, for
+    everything else, the case's own attributes, so nested serializers read both alike."""
+
+    def __init__(self, detail: dict[str, Any]):
+        self._detail = detail
+
+    def __getattr__(self, name: str) -> Any:
+        detail = self.__dict__["_detail"]
+        return detail[name] if name in detail else getattr(detail["case"], name)
+
+
 class CaseDetailSerializer(CaseSummarySerializer):
-    """The case page: `selectors.case_detail` (in the context as `detail`) and the actions the
-    workflow allows now."""
+    """The case page (a `CasePage`) and the actions the workflow allows now."""
 
     joint_unit = UnitRefSerializer(allow_null=True)
     created_by = serializers.SerializerMethodField()
@@ -435,16 +446,19 @@ class CaseDetailSerializer(CaseSummarySerializer):
         help_text="The workflow actions allowed now (the caller's role may still be refused)."
     )
     deadline = serializers.SerializerMethodField()
-    items = serializers.SerializerMethodField()
-    tasks = serializers.SerializerMethodField()
-    holdings = serializers.SerializerMethodField(help_text="Who holds which material now.")
-    handovers = serializers.SerializerMethodField()
-    notices = serializers.SerializerMethodField()
-    deficiencies = serializers.SerializerMethodField()
-    incidents = serializers.SerializerMethodField()
-    messages = serializers.SerializerMethodField()
-    plan = serializers.SerializerMethodField()
-    timeline = serializers.SerializerMethodField()
+    # The page's parts are attributes of the `CasePage` being serialized.
+    items = CaseItemSerializer(many=True, read_only=True)
+    tasks = TaskSerializer(many=True, read_only=True)
+    holdings = HoldingSerializer(
+        many=True, read_only=True, help_text="Who holds which material now."
+    )
+    handovers = HandoverSerializer(many=True, read_only=True)
+    notices = NoticeSerializer(many=True, read_only=True)
+    deficiencies = DeficiencySerializer(many=True, read_only=True)
+    incidents = IncidentSerializer(many=True, read_only=True)
+    messages = MessageSerializer(many=True, read_only=True)
+    plan = PlanSerializer(allow_null=True, read_only=True)
+    timeline = TimelineSerializer(many=True, read_only=True)
 
     class Meta(CaseSummarySerializer.Meta):
         fields = [
@@ -482,7 +496,7 @@ class CaseDetailSerializer(CaseSummarySerializer):
         ]
 
     def _part(self, key: str) -> Any:
-        return self.context["detail"][key]
+        return getattr(self.instance, key)
 
     def get_created_by(self, case: Case) -> str | None:
         return _name(case.created_by)
@@ -507,47 +521,6 @@ class CaseDetailSerializer(CaseSummarySerializer):
             "warning_label": str(known.warning.label) if known else None,
             "explanation": explained.text,
         }
-
-    @extend_schema_field(CaseItemSerializer(many=True))
-    def get_items(self, case: Case) -> Any:
-        return CaseItemSerializer(self._part("items"), many=True).data
-
-    @extend_schema_field(TaskSerializer(many=True))
-    def get_tasks(self, case: Case) -> Any:
-        return TaskSerializer(self._part("tasks"), many=True).data
-
-    @extend_schema_field(HoldingSerializer(many=True))
-    def get_holdings(self, case: Case) -> Any:
-        return HoldingSerializer(self._part("holdings"), many=True).data
-
-    @extend_schema_field(HandoverSerializer(many=True))
-    def get_handovers(self, case: Case) -> Any:
-        return HandoverSerializer(self._part("handovers"), many=True).data
-
-    @extend_schema_field(NoticeSerializer(many=True))
-    def get_notices(self, case: Case) -> Any:
-        return NoticeSerializer(self._part("notices"), many=True).data
-
-    @extend_schema_field(DeficiencySerializer(many=True))
-    def get_deficiencies(self, case: Case) -> Any:
-        return DeficiencySerializer(self._part("deficiencies"), many=True).data
-
-    @extend_schema_field(IncidentSerializer(many=True))
-    def get_incidents(self, case: Case) -> Any:
-        return IncidentSerializer(self._part("incidents"), many=True).data
-
-    @extend_schema_field(MessageSerializer(many=True))
-    def get_messages(self, case: Case) -> Any:
-        return MessageSerializer(self._part("messages"), many=True).data
-
-    @extend_schema_field(PlanSerializer(allow_null=True))
-    def get_plan(self, case: Case) -> Any:
-        plan = self._part("plan")
-        return PlanSerializer(plan).data if plan else None
-
-    @extend_schema_field(TimelineSerializer(many=True))
-    def get_timeline(self, case: Case) -> Any:
-        return TimelineSerializer(self._part("timeline"), many=True).data
 
 
 class ArchiveCheckSerializer(serializers.Serializer):
@@ -1004,8 +977,7 @@ class CaseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def _detail(self, pk: int | str) -> dict[str, Any]:
         detail = selectors.case_detail(actor=self.request.user, pk=int(pk))
-        context = self.get_serializer_context() | {"detail": detail}
-        return CaseDetailSerializer(detail["case"], context=context).data
+        return CaseDetailSerializer(CasePage(detail), context=self.get_serializer_context()).data
 
     def _read(
         self, request: Request, pk: str, serializer_class: type[serializers.Serializer]
