@@ -6,7 +6,7 @@ PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= $(or $(DATABASE_URL),postgres://root@127.0.0.1:5432/bangban)
-SYSTEM_PACKAGES := chromium fonts-noto-cjk gettext libpango-1.0-0 libpangoft2-1.0-0
+SYSTEM_PACKAGES := chromium fonts-noto-cjk gettext libpango-1.0-0 libpangoft2-1.0-0 poppler-utils
 
 .PHONY: run test test-sqlite test-pg lint format messages assets install system-deps demo clean
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bangban.core.masking import mask_id_number, mask_phone
+from bangban.core.masking import mask_id_number, mask_name, mask_phone
 
 
 def test_id_number_keeps_four_and_four():
@@ -39,3 +39,7 @@ def test_short_phones_are_all_hidden(value):
 def test_masks_never_contain_the_middle():
     assert "05194912310" not in mask_id_number("11010519491231002X")
     assert "1234" not in mask_phone("13812345678")
+
+
+def test_a_name_keeps_its_surname():
+    assert [mask_name(n) for n in ("张秀英", "李四", "王", "")] == ["张**", "李*", "*", ""]

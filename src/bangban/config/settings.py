@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "bangban.org",
     "bangban.catalog",
     "bangban.cases",
+    "bangban.documents",
+    "bangban.supervision",
     "bangban.portal",
     "bangban.demo",
 ]
@@ -235,3 +237,7 @@ WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=DEBUG)
 # an action done on paper may still be entered (补录).
 BANGBAN_DUE_SOON_DAYS = env.int("BANGBAN_DUE_SOON_DAYS", default=1)
 BANGBAN_BACK_ENTRY_DAYS = env.int("BANGBAN_BACK_ENTRY_DAYS", default=30)
+
+# Documents: the address printed forms point to (their QR codes encode the case's public
+# tracking page under it). It must be the address the public reaches, not an intranet name.
+BANGBAN_PUBLIC_URL = env.str("BANGBAN_PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")

@@ -31,6 +31,8 @@ urlpatterns = [
     path("catalog/", include("bangban.catalog.urls")),
     path("cases/", include("bangban.cases.urls_desk")),
     path("cases/", include("bangban.cases.urls")),
+    path("documents/", include("bangban.documents.urls")),
+    path("supervision/", include("bangban.supervision.urls")),
     # Agents' photos are published on the public roster. A large deployment lets nginx serve
     # MEDIA_ROOT instead (docs/operations.md); a single-machine point needs nothing more.
     re_path(r"^media/(?P<path>agents/[\w.-]+)$", serve, {"document_root": settings.MEDIA_ROOT}),

@@ -19,3 +19,11 @@ def mask_phone(value: str) -> str:
     if len(value) <= 4:
         return "*" * len(value)
     return "*" * (len(value) - 4) + value[-4:]
+
+
+def mask_name(value: str) -> str:
+    """A person's name keeps its first character (the surname): 张秀英 → 张**. For lists that
+    are printed and passed around (the ledger), where the full name is more than they need."""
+    if not value:
+        return ""
+    return value[0] + "*" * (len(value) - 1) if len(value) > 1 else "*"
