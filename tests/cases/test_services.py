@@ -236,7 +236,7 @@ def test_scope_and_read_only_roles(agent_user, item, county_with_departments):
     )
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_people_accepting_at_once_exactly_one_succeeds(county_with_departments):
     admin = UserFactory(unit=county_with_departments["county"], role=Role.CENTRE_ADMIN)
     item = catalog_services.item_create(

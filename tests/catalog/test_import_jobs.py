@@ -179,7 +179,7 @@ def test_progress_is_saved_every_few_points(catalog_admin):
     writer.close()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_progress_while_the_catalog_is_written_shows_outside_the_transaction(catalog_admin):
     """The import writes the catalog in one transaction; its progress must be seen before the
     end. PostgreSQL gets it through a second connection; SQLite, one writer at a time, not."""
