@@ -118,7 +118,7 @@ class Case(models.Model):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     # 退件: terminated because the materials were false or concealed.
     returned = models.BooleanField(_("returned (退件)"), default=False)
-    archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
+    archived_at = models.DateTimeField(_("archived at"), null=True, blank=True, db_index=True)
     # Every write bumps it; a write based on an older reading is refused (two people at once).
     revision = models.PositiveIntegerField(default=0, editable=False)
     created_by = models.ForeignKey(

@@ -66,6 +66,7 @@ class Document(models.TextChoices):
 
     ONE_TIME_NOTICE = "one_time_notice", _("One-time notice")
     ACCEPTANCE_RECEIPT = "acceptance_receipt", _("Acceptance receipt")
+    DEFICIENCY_COMMITMENT = "deficiency_commitment", _("Tolerated-deficiency commitment")
     REFUSAL_NOTICE = "refusal_notice", _("Refusal notice")
     DELEGATION_AGREEMENT = "delegation_agreement", _("Delegation agreement")
     HANDOVER_LIST = "handover_list", _("Handover list")
@@ -177,7 +178,7 @@ RULES: tuple[Rule, ...] = (
         frozenset({State.REGISTERED, State.AWAITING_MATERIALS}),
         State.ACCEPTED,
         guards=(NOT_DISHONEST_PROXY,),
-        documents=(Document.ACCEPTANCE_RECEIPT,),
+        documents=(Document.ACCEPTANCE_RECEIPT, Document.DEFICIENCY_COMMITMENT),
     ),
     Rule(
         Action.REFUSE,

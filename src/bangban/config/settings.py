@@ -241,3 +241,7 @@ BANGBAN_BACK_ENTRY_DAYS = env.int("BANGBAN_BACK_ENTRY_DAYS", default=30)
 # Documents: the address printed forms point to (their QR codes encode the case's public
 # tracking page under it). It must be the address the public reaches, not an intranet name.
 BANGBAN_PUBLIC_URL = env.str("BANGBAN_PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
+# How long the rating link on an evaluation form (and in its SMS) works after the service ended.
+BANGBAN_RATING_LINK_DAYS = env.int("BANGBAN_RATING_LINK_DAYS", default=30)
+# Signed scans of paper forms: the largest upload accepted, in megabytes.
+BANGBAN_SCAN_MAX_MB = env.int("BANGBAN_SCAN_MAX_MB", default=10)

@@ -15,24 +15,45 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from bangban.cases.models import ApplicantType, Case, CaseLog
-from bangban.cases.workflow import Action
-from bangban.core.errors import Conflict
+from bangban.cases.models import (
+    Agreement,
+    ApplicantType,
+    Case,
+    CaseLog,
+    Handover,
+    Party,
+    RatingLevel,
+)
+from bangban.cases.tokens import rating_token
+from bangban.cases.workflow import Action, State
+from bangban.core.errors import Conflict, NotFound
 from bangban.core.masking import mask_phone
+from bangban.documents import clauses
 from bangban.documents.models import Kind
+from bangban.documents.rendering import rating_url, tracking_url
+from bangban.org.models import Level
 
 # Bump when a template's layout or wording changes: the content hash includes it, so the next
 # print makes a new version instead of reusing a PDF in the old layout.
 LAYOUT = 1
 
-PERSONAL_KINDS = frozenset({Kind.REGISTRATION_PERSONAL, Kind.REGISTRATION_ENTERPRISE})
+# The agreement carries the principal's contact's full ID number and phone (annex 6 asks for
+# them), and the registration forms the applicant's.
+PERSONAL_KINDS = frozenset(
+    {Kind.REGISTRATION_PERSONAL, Kind.REGISTRATION_ENTERPRISE, Kind.DELEGATION_AGREEMENT}
+)
+# Kinds a case has several of, one per `subject`; every other kind is one form per case.
+HANDOVER_SUBJECT = "handover-"
 
 
 @dataclass(frozen=True)
 class Form:
     kind: Kind
+    subject: str
     template: str
     data: dict[str, Any]
+    # What the form's QR code opens: the tracking page, or the rating page on the evaluation form.
+    qr_url: str
 
 
 def _day(value: date | datetime | None) -> str:
@@ -171,13 +192,182 @@ def _completion_notice(case: Case) -> dict[str, Any]:
     }
 
 
+def _lines(handovers) -> list[dict[str, Any]]:
+    return [
+        {"material": line.material, "copies": line.copies, "original": line.original}
+        for handover in handovers
+        for line in handover.lines.all()
+    ]
+
+
+def _deficiency_commitment(case: Case) -> dict[str, Any]:
+    deficiencies = list(case.deficiencies.all())
+    if not deficiencies:
+        raise Conflict(
+            _("The case was not accepted with tolerated deficiencies: there is no commitment.")
+        )
+    return {
+        **_common(case),
+        "phone": mask_phone(case.phone),
+        "accepted_on": _day(case.accepted_on),
+        "deficiencies": [{"material": d.material, "due_on": _day(d.due_on)} for d in deficiencies],
+    }
+
+
+def _place(name: str, words: tuple[str, ...]) -> str:
+    """A unit's place name for a blank the form follows with its tier word: "郑庄镇便民服务中心"
+    fills "____乡（镇）" as "郑庄"; a name without a tier word is printed whole."""
+    cuts = [name.find(word) for word in words if name.find(word) > 0]
+    return name[: min(cuts)] if cuts else name
+
+
+def _agent_place(unit) -> tuple[str, str]:
+    """The town and village of the agent's unit, for "____乡（镇）____村（社区）" in annex 6."""
+    towns, villages = ("镇", "乡", "街道"), ("村", "社区")
+    if unit.level == Level.VILLAGE:
+        town = _place(unit.parent.name, towns) if unit.parent_id else ""
+        name = unit.name
+        # "郑庄镇西村便民服务站": the village's own name follows its town's.
+        for word in towns:
+            if town and name.startswith(town + word):
+                name = name[len(town + word) :]
+        return town, _place(name, villages)
+    if unit.level == Level.TOWN:
+        return _place(unit.name, towns), ""
+    return "", ""
+
+
+def _delegation_agreement(case: Case) -> dict[str, Any]:
+    agreement = (
+        Agreement.objects.select_related("agent", "agent__unit", "agent__unit__parent")
+        .filter(case=case)
+        .first()
+    )
+    if agreement is None:
+        raise Conflict(_("No delegation agreement has been signed on this case."))
+    common = _common(case)
+    town, village = _agent_place(agreement.agent.unit)
+    # The annexed handover list: what the principal handed to the agent.
+    handed = case.handovers.filter(giver=Party.APPLICANT, receiver=Party.AGENT).prefetch_related(
+        "lines"
+    )
+    return {
+        **common,
+        "principal": case.applicant_name,
+        "service_name": "、".join(item["name"] for item in common["items"]),
+        "contact_name": agreement.applicant_signatory,
+        "contact_phone": case.phone,
+        "contact_id_number": case.id_number,
+        "agent_town": town,
+        "agent_village": village,
+        "agent_name": agreement.agent.name,
+        "agent_phone": agreement.agent_phone,
+        "scope": agreement.get_scope_display(),
+        "terms": agreement.terms,
+        "signed_on": _day(agreement.signed_at),
+        "duties_principal": clauses.duties_principal(),
+        "duties_agency": clauses.duties_agency(),
+        "liability": clauses.liability(),
+        "clauses": clauses.termination_clauses(),
+        "effect": clauses.effect(),
+        "materials": _lines(handed),
+    }
+
+
+def _party(handover: Handover, party: str) -> str:
+    if party == Party.DEPARTMENT and handover.department_id:
+        return handover.department.name
+    return Party(party).label
+
+
+def _handover_list(case: Case, subject: str) -> dict[str, Any]:
+    try:
+        pk = int(subject.removeprefix(HANDOVER_SUBJECT))
+    except ValueError:
+        pk = 0
+    handovers = list(case.handovers.select_related("department").order_by("occurred_at", "pk"))
+    handover = next((h for h in handovers if h.pk == pk), None)
+    if not subject.startswith(HANDOVER_SUBJECT) or handover is None:
+        raise NotFound(_("There is no such handover on this case."))
+    when = timezone.localtime(handover.occurred_at)
+    return {
+        **_common(case),
+        "sequence": handovers.index(handover) + 1,
+        "giver": _party(handover, handover.giver),
+        "receiver": _party(handover, handover.receiver),
+        "giver_signatory": handover.giver_signatory,
+        "receiver_signatory": handover.receiver_signatory,
+        "handed_on": when.date().isoformat(),
+        "handed_at": when.strftime("%H:%M"),
+        "note": handover.note,
+        "lost": handover.receiver == Party.LOST,
+        "lines": _lines([handover]),
+    }
+
+
+def _termination_forms(case: Case) -> dict[str, Any]:
+    termination = getattr(case, "termination", None)
+    if termination is None:
+        raise Conflict(_("The case has not been terminated: there are no termination forms."))
+    returned = case.handovers.filter(receiver=Party.APPLICANT).prefetch_related("lines")
+    return {
+        **_common(case),
+        "phone": mask_phone(case.phone),
+        "accepted_on": _day(case.accepted_on),
+        "requested_by": termination.get_requested_by_display(),
+        "by_applicant": termination.requested_by == "applicant",
+        "ground": termination.get_ground_display(),
+        "explanation": termination.explanation,
+        "terminated_on": _day(termination.terminated_at),
+        "returned_application": case.returned,
+        "returned": _lines(returned),
+    }
+
+
+ENDED = frozenset(
+    {State.COMPLETED, State.DELIVERED, State.TERMINATED, State.REFUSED, State.ARCHIVED}
+)
+
+
+def _evaluation_form(case: Case) -> dict[str, Any]:
+    # The form is handed over when the service ends, for the applicant to rate on paper or by
+    # scanning its code; a rating already recorded is shown ticked.
+    if case.state not in ENDED:
+        raise Conflict(_("The service has not ended yet: the evaluation form comes at its end."))
+    rating = getattr(case, "rating", None)
+    return {
+        **_common(case),
+        "phone": mask_phone(case.phone),
+        "ended_on": _day(case.completed_on or case.closed_at),
+        "levels": [
+            {
+                "label": str(label),
+                "ticked": bool(rating and rating.level == value),
+            }
+            for value, label in RatingLevel.choices
+        ],
+        "rated": rating is not None,
+        "declined": bool(rating and rating.declined),
+        "comment": rating.comment if rating else "",
+        "rated_on": _day(rating.rated_at) if rating else "",
+    }
+
+
 BUILDERS: dict[Kind, Callable[[Case], dict[str, Any]]] = {
     Kind.REGISTRATION_PERSONAL: _registration_personal,
     Kind.REGISTRATION_ENTERPRISE: _registration_enterprise,
     Kind.ACCEPTANCE_RECEIPT: _acceptance_receipt,
+    Kind.DEFICIENCY_COMMITMENT: _deficiency_commitment,
     Kind.ONE_TIME_NOTICE: _one_time_notice,
     Kind.REFUSAL_NOTICE: _refusal_notice,
+    Kind.DELEGATION_AGREEMENT: _delegation_agreement,
     Kind.COMPLETION_NOTICE: _completion_notice,
+    Kind.TERMINATION_FORMS: _termination_forms,
+    Kind.EVALUATION_FORM: _evaluation_form,
+}
+# Kinds with one form per subject (the handover list of each custody event).
+SUBJECT_BUILDERS: dict[Kind, Callable[[Case, str], dict[str, Any]]] = {
+    Kind.HANDOVER_LIST: _handover_list,
 }
 
 
@@ -187,13 +377,27 @@ def registration_kind(case: Case) -> Kind:
     return Kind.REGISTRATION_ENTERPRISE
 
 
-def build(case: Case, kind: Kind) -> Form:
-    """The form of `kind` for the case; Conflict when the case has no such form (yet)."""
+def handover_subject(handover: Handover) -> str:
+    return f"{HANDOVER_SUBJECT}{handover.pk}"
+
+
+def build(case: Case, kind: Kind, subject: str = "") -> Form:
+    """The form of `kind` (and `subject`, for the kinds a case has several of) for the case;
+    Conflict when the case has no such form (yet), NotFound for an unknown subject."""
     if kind in (Kind.REGISTRATION_PERSONAL, Kind.REGISTRATION_ENTERPRISE) and kind != (
         registration_kind(case)
     ):
         raise Conflict(_("This registration form is for another type of applicant."))
-    builder = BUILDERS.get(kind)
-    if builder is None:
-        raise Conflict(_("This form cannot be generated yet."))
-    return Form(kind=kind, template=f"documents/{kind.value}.html", data=builder(case))
+    if kind in SUBJECT_BUILDERS:
+        data = SUBJECT_BUILDERS[kind](case, subject)
+    elif subject:
+        raise NotFound(_("There is no such form."))
+    else:
+        data = BUILDERS[kind](case)
+    if kind == Kind.EVALUATION_FORM:
+        qr = rating_url(case.number, rating_token(case))
+    else:
+        qr = tracking_url(case.number)
+    return Form(
+        kind=kind, subject=subject, template=f"documents/{kind.value}.html", data=data, qr_url=qr
+    )

@@ -24,6 +24,10 @@ class Kind(models.TextChoices):
         WorkflowDocument.ACCEPTANCE_RECEIPT.value,
         WorkflowDocument.ACCEPTANCE_RECEIPT.label,
     )
+    DEFICIENCY_COMMITMENT = (
+        WorkflowDocument.DEFICIENCY_COMMITMENT.value,
+        WorkflowDocument.DEFICIENCY_COMMITMENT.label,
+    )
     REFUSAL_NOTICE = WorkflowDocument.REFUSAL_NOTICE.value, WorkflowDocument.REFUSAL_NOTICE.label
     DELEGATION_AGREEMENT = (
         WorkflowDocument.DELEGATION_AGREEMENT.value,
@@ -41,6 +45,18 @@ class Kind(models.TextChoices):
     EVALUATION_FORM = WorkflowDocument.EVALUATION_FORM.value, WorkflowDocument.EVALUATION_FORM.label
 
 
+class Format(models.TextChoices):
+    PDF = "pdf", "PDF"
+    # Word, for the offices that edit the agreement or a registration form before printing.
+    DOCX = "docx", "DOCX"
+
+
+CONTENT_TYPES = {
+    Format.PDF: "application/pdf",
+    Format.DOCX: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+
+
 def _upload_to(document: "Document", filename: str) -> str:
     return f"documents/{document.case_id}/{filename}"
 
@@ -48,6 +64,10 @@ def _upload_to(document: "Document", filename: str) -> str:
 class Document(models.Model):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="documents")
     kind = models.CharField(_("form"), max_length=32, choices=Kind.choices)
+    # Which one of several forms of the same kind on a case: the handover list of each custody
+    # event is its own document ("handover-<pk>"); "" for the forms a case has one of.
+    subject = models.CharField(_("subject"), max_length=40, blank=True, default="")
+    format = models.CharField(_("format"), max_length=4, choices=Format.choices, default=Format.PDF)
     version = models.PositiveIntegerField(_("version"))
     file = models.FileField(_("file"), upload_to=_upload_to)
     # The file's SHA-256 (what an archive manifest checks) and the SHA-256 of the data the form
@@ -68,15 +88,16 @@ class Document(models.Model):
     class Meta:
         verbose_name = _("document")
         verbose_name_plural = _("documents")
-        ordering = ["case", "kind", "-version"]
+        ordering = ["case", "kind", "subject", "format", "-version"]
         constraints = [
             models.UniqueConstraint(
-                fields=["case", "kind", "version"], name="document_version_once"
+                fields=["case", "kind", "subject", "format", "version"],
+                name="document_version_once",
             )
         ]
 
     def __str__(self) -> str:
-        return f"{self.case_id} {self.kind} v{self.version}"
+        return f"{self.case_id} {self.kind}{self.subject} v{self.version}"
 
     @property
     def unit_path(self) -> str:
@@ -84,4 +105,109 @@ class Document(models.Model):
 
     @property
     def filename(self) -> str:
-        return f"{self.case.number}-{self.kind}-v{self.version}.pdf"
+        subject = f"-{self.subject}" if self.subject else ""
+        return f"{self.case.number}-{self.kind}{subject}-v{self.version}.{self.format}"
+
+    @property
+    def content_type(self) -> str:
+        return CONTENT_TYPES[Format(self.format)]
+
+
+def _scan_upload_to(scan: "SignedScan", filename: str) -> str:
+    return f"scans/{scan.document.case_id}/{filename}"
+
+
+class SignedScan(models.Model):
+    """A scan or photo of the signed paper form, attached to the document record it was printed
+    from. Uploading another scan of the same form adds one; none is ever replaced."""
+
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="scans")
+    file = models.FileField(_("file"), upload_to=_scan_upload_to)
+    original_name = models.CharField(_("original file name"), max_length=255)
+    content_type = models.CharField(_("file type"), max_length=40)
+    size = models.PositiveIntegerField(_("size in bytes"))
+    sha256 = models.CharField(_("SHA-256 of the file"), max_length=64)
+    uploaded_at = models.DateTimeField(_("uploaded at"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    event = models.ForeignKey("core.Event", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("signed scan")
+        verbose_name_plural = _("signed scans")
+        ordering = ["document", "uploaded_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.document} scan {self.pk}"
+
+    @property
+    def extension(self) -> str:
+        return {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(
+            self.content_type, "bin"
+        )
+
+    @property
+    def filename(self) -> str:
+        document = self.document
+        subject = f"-{document.subject}" if document.subject else ""
+        return (
+            f"{document.case.number}-{document.kind}{subject}-v{document.version}"
+            f"-signed-{self.pk}.{self.extension}"
+        )
+
+
+class ArchiveExport(models.Model):
+    """One archive export (一事一档): a single archived case, or every archived case of the
+    requester's area archived in a date range, zipped in the background with its progress."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    scope = models.CharField(_("area"), max_length=255, blank=True)
+    case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.PROTECT, related_name="archive_exports"
+    )
+    archived_from = models.DateField(_("archived from"), null=True, blank=True)
+    archived_to = models.DateField(_("archived to"), null=True, blank=True)
+    state = models.CharField(
+        _("state"), max_length=8, choices=State.choices, default=State.QUEUED, db_index=True
+    )
+    total = models.PositiveIntegerField(_("cases to export"), default=0)
+    done = models.PositiveIntegerField(_("cases exported"), default=0)
+    file = models.FileField(_("archive"), upload_to="archives/", blank=True)
+    sha256 = models.CharField(_("SHA-256 of the file"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("archive export")
+        verbose_name_plural = _("archive exports")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["requested_by", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.pk} {self.state}"
+
+    @property
+    def running(self) -> bool:
+        return self.state in (self.State.QUEUED, self.State.RUNNING)
+
+    @property
+    def percent(self) -> int:
+        if self.state == self.State.DONE:
+            return 100
+        return min(100, self.done * 100 // self.total) if self.total else 0

@@ -27,6 +27,22 @@ def form_date(value: str) -> str:
     }
 
 
+@register.simple_tag
+def agreement_copies() -> list[str]:
+    """The three copies of the agreement's handover list (一式三份), each marked for its keeper."""
+    return [
+        _("Copy for the principal"),
+        _("Copy for the agency centre"),
+        _("Copy for the approving department"),
+    ]
+
+
+@register.filter
+def pad_rows(lines: list, rows: int) -> range:
+    """Empty rows after the filled ones, so a short (or empty) list still has lines for the pen."""
+    return range(max(0, int(rows) - len(lines or [])))
+
+
 @register.inclusion_tag("documents/_print_list.html")
 def print_list(case: Case, produced: list[WorkflowDocument]) -> dict[str, Any]:
     """The forms to print on the case page: the registration form always, then each form the

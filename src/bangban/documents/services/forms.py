@@ -11,12 +11,17 @@ from django.utils.translation import gettext as _
 from bangban.cases.models import Case
 from bangban.cases.selectors import case_get
 from bangban.cases.services import works_on
-from bangban.core.errors import PermissionDenied
+from bangban.core.errors import Conflict, PermissionDenied
 from bangban.core.events import event_record
 from bangban.documents import builders
-from bangban.documents.models import Document, Kind
-from bangban.documents.rendering import form_hash, render_form, tracking_url
+from bangban.documents.models import Document, Format, Kind
+from bangban.documents.rendering import form_hash, render_form
 from bangban.org.models import Role
+
+# The forms offices edit in Word before printing (the rendering module is docx.py).
+DOCX_KINDS = frozenset(
+    {Kind.REGISTRATION_PERSONAL, Kind.REGISTRATION_ENTERPRISE, Kind.DELEGATION_AGREEMENT}
+)
 
 
 def may_generate(actor, case: Case) -> bool:
@@ -25,12 +30,34 @@ def may_generate(actor, case: Case) -> bool:
     return actor.role != Role.SUPERVISOR and works_on(actor, case)
 
 
+def _render(form: builders.Form, fmt: Format, digest: str) -> bytes:
+    if fmt == Format.DOCX:
+        from bangban.documents import docx
+
+        return docx.render_docx(form.kind, data=form.data, qr_url=form.qr_url, digest=digest)
+    return render_form(form.template, data=form.data, qr_url=form.qr_url, digest=digest)
+
+
+def _template(form: builders.Form, fmt: Format) -> str:
+    return form.template if fmt == Format.PDF else f"documents/docx/{form.kind.value}.docx"
+
+
 @transaction.atomic
-def document_generate(*, actor, case: Case, kind: Kind | str) -> Document:
-    """The current form of `kind` for the case. When the data it shows is what the latest
+def document_generate(
+    *,
+    actor,
+    case: Case,
+    kind: Kind | str,
+    subject: str = "",
+    format: Format | str = Format.PDF,
+) -> Document:
+    """The current form of `kind` (of `subject`, for a handover list) for the case, as PDF or
+    (the agreement and the registration forms) Word. When the data it shows is what the latest
     version shows, that version is returned as it is; otherwise a new version is rendered and
     stored, the previous one marked superseded, and one event recorded."""
-    kind = Kind(kind)
+    kind, fmt = Kind(kind), Format(format)
+    if fmt == Format.DOCX and kind not in DOCX_KINDS:
+        raise Conflict(_("This form is only available as PDF."))
     if actor.role == Role.SUPERVISOR:
         raise PermissionDenied(_("Supervisors can view but cannot change anything."))
     if not works_on(actor, case):
@@ -41,25 +68,23 @@ def document_generate(*, actor, case: Case, kind: Kind | str) -> Document:
         .select_related("unit", "agent", "created_by")
         .get(pk=case.pk)
     )
-    form = builders.build(case, kind)
-    url = tracking_url(case.number)
-    digest = form_hash(form.template, data=form.data, qr_url=url)
-    latest = (
-        Document.objects.filter(case=case, kind=kind, superseded=False).order_by("-version").first()
-    )
+    form = builders.build(case, kind, subject)
+    digest = form_hash(_template(form, fmt), data=form.data, qr_url=form.qr_url)
+    versions = Document.objects.filter(case=case, kind=kind, subject=subject, format=fmt)
+    latest = versions.filter(superseded=False).order_by("-version").first()
     if latest is not None and latest.content_hash == digest:
         return latest
-    pdf = render_form(form.template, data=form.data, qr_url=url, digest=digest)
-    version = (
-        Document.objects.filter(case=case, kind=kind).aggregate(last=Max("version"))["last"] or 0
-    ) + 1
-    sha256 = hashlib.sha256(pdf).hexdigest()
+    content = _render(form, fmt, digest)
+    version = (versions.aggregate(last=Max("version"))["last"] or 0) + 1
+    sha256 = hashlib.sha256(content).hexdigest()
     event = event_record(
         actor=actor,
         action="document.generate",
         obj=case,
         after={
             "kind": kind.value,
+            **({"subject": subject} if subject else {}),
+            "format": fmt.value,
             "version": version,
             "sha256": sha256,
             "content_hash": digest,
@@ -69,10 +94,12 @@ def document_generate(*, actor, case: Case, kind: Kind | str) -> Document:
         },
     )
     if latest is not None:
-        Document.objects.filter(case=case, kind=kind, superseded=False).update(superseded=True)
+        versions.filter(superseded=False).update(superseded=True)
     document = Document(
         case=case,
         kind=kind,
+        subject=subject,
+        format=fmt,
         version=version,
         sha256=sha256,
         content_hash=digest,
@@ -80,7 +107,7 @@ def document_generate(*, actor, case: Case, kind: Kind | str) -> Document:
         created_by=actor,
         event=event,
     )
-    document.file.save(f"{kind.value}-v{version}.pdf", ContentFile(pdf), save=False)
+    document.file.save(document.filename, ContentFile(content), save=False)
     document.save()
     return document
 
