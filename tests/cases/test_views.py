@@ -231,9 +231,11 @@ def test_an_assist_case_goes_from_registration_to_archive_through_the_forms(worl
         "missing-0-how": "到派出所复印",
     }
     response = act(client, case, "issue_notice", notice)
-    assert response.status_code == 302 and response["Location"] == reverse(
-        "cases:detail", args=[case.pk]
-    )
+    # Back on the case page, which offers the notice the step produced to print at once.
+    detail = reverse("cases:detail", args=[case.pk]) + "?after=issue_notice"
+    assert response.status_code == 302 and response["Location"] == detail
+    page = client.get(detail).content.decode()
+    assert 'data-form="one_time_notice" data-just="1"' in page
     assert fresh(case).state == State.AWAITING_MATERIALS
     assert Notice.objects.get(case=case).missing == [{"name": "户口簿", "how": "到派出所复印"}]
     for action, state in (("receive_supplement", State.REGISTERED), ("accept", State.ACCEPTED)):

@@ -114,8 +114,15 @@ def test_the_case_page_offers_the_forms_of_its_state(world, client):
     expected = {
         State.REGISTERED: ["registration_personal"],
         State.AWAITING_MATERIALS: ["registration_personal", "one_time_notice"],
-        State.REFUSED: ["registration_personal", "refusal_notice"],
-        State.COMPLETED: ["registration_personal", "acceptance_receipt", "completion_notice"],
+        # Once the service has ended, the evaluation form goes with the last paper.
+        State.REFUSED: ["registration_personal", "refusal_notice", "evaluation_form"],
+        State.TERMINATED: ["registration_personal", "termination_forms", "evaluation_form"],
+        State.COMPLETED: [
+            "registration_personal",
+            "acceptance_receipt",
+            "completion_notice",
+            "evaluation_form",
+        ],
     }
     for state, forms in expected.items():
         case = make(world, state)
@@ -135,4 +142,36 @@ def test_the_case_page_stays_bounded_with_documents(world, client):
         assert client.get(pdf_url(case, kind)).status_code == 200
     with CaptureQueriesContext(connection) as after:
         assert client.get(url).status_code == 200
-    assert len(after) <= len(before)
+    # The record list costs its own query and one for the scans, whatever the number of forms.
+    assert len(after) <= len(before) + 1
+    assert client.get(pdf_url(case, "evaluation_form")).status_code == 200
+    with CaptureQueriesContext(connection) as more:
+        assert client.get(url).status_code == 200
+    assert len(more) <= len(after)
+
+
+def test_word_versions_download_for_editing_and_are_versioned_apart(world, client):
+    case = make(world, State.ACCEPTED)
+    client.force_login(world["agent"])
+    url = reverse("documents:form-docx", args=[case.pk, "registration_personal"])
+    page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert f'href="{url}"' in page
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    )
+    assert response["Content-Disposition"].startswith("attachment")
+    assert b"".join(response.streaming_content).startswith(b"PK")
+    word = Document.objects.get(case=case, format="docx")
+    assert (word.kind, word.version) == ("registration_personal", 1)
+    assert word.filename.endswith("-v1.docx")
+    assert word.event.after["format"] == "docx"
+    # The PDF of the same form is its own record, with its own version 1.
+    assert client.get(pdf_url(case, "registration_personal")).status_code == 200
+    assert Document.objects.get(case=case, format="pdf").version == 1
+    # The Word file holds the applicant's full ID: its download is logged.
+    assert Event.objects.filter(action="personal_data.reveal", after__document=word.pk).exists()
+    # Forms without a Word version say so.
+    receipt = reverse("documents:form-docx", args=[case.pk, "acceptance_receipt"])
+    assert client.get(receipt).status_code == 409

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
@@ -258,6 +259,8 @@ def case_page(request: HttpRequest, pk: int) -> HttpResponse:
             "thread": thread,
             "actions": actions,
             "documents": _documents(data["timeline"]),
+            # The action just taken (after its redirect): the print list marks its forms.
+            "after": request.GET.get("after", ""),
             "masked_id_number": mask_id_number(case.id_number),
             "masked_phone": mask_phone(case.phone),
             "today": timezone.localdate(),
@@ -337,7 +340,8 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             conflict = exc.message
         else:
             messages.success(request, _("Recorded: %(action)s.") % {"action": chosen.label})
-            return redirect("cases:detail", pk=case.pk)
+            after = f"?after={chosen.value}" if workflow.RULE_OF[chosen].documents else ""
+            return redirect(reverse("cases:detail", args=[case.pk]) + after)
     context = {
         "case": case,
         "action": chosen,

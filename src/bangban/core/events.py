@@ -7,7 +7,7 @@ committed together or not at all.
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -78,6 +78,44 @@ def _event_digest(event: Event) -> str:
         ip_address=event.ip_address,
         prev_hash=event.prev_hash,
     )
+
+
+EVENT_FIELDS = (
+    "seq",
+    "occurred_at",
+    "actor_id",
+    "actor_label",
+    "action",
+    "object_type",
+    "object_id",
+    "unit_path",
+    "before",
+    "after",
+    "ip_address",
+    "prev_hash",
+)
+
+
+def event_as_dict(event: Event) -> dict[str, Any]:
+    """An event as plain JSON (time in UTC, ISO 8601) with its hash: what a case archive
+    carries, so that `event_digest_of` recomputes the hash away from the database."""
+    data = {name: getattr(event, name) for name in EVENT_FIELDS}
+    data["occurred_at"] = event.occurred_at.astimezone(UTC).isoformat()
+    data["hash"] = event.hash
+    return data
+
+
+def event_digest_of(data: dict[str, Any]) -> str:
+    """The hash of an event given as `event_as_dict` wrote it (KeyError/ValueError when a
+    field is missing or the time unreadable)."""
+    fields = {name: data[name] for name in EVENT_FIELDS}
+    moment = fields["occurred_at"]
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+        if moment.tzinfo is None:
+            raise ValueError("occurred_at has no time zone")
+    fields["occurred_at"] = moment
+    return _digest(**fields)
 
 
 def event_record(

@@ -25,7 +25,7 @@ from bangban.cases.models import (
     RatingLevel,
 )
 from bangban.cases.tokens import rating_token
-from bangban.cases.workflow import Action, State
+from bangban.cases.workflow import RULES, Action, State
 from bangban.core.errors import Conflict, NotFound
 from bangban.core.masking import mask_phone
 from bangban.documents import clauses
@@ -379,6 +379,26 @@ def registration_kind(case: Case) -> Kind:
 
 def handover_subject(handover: Handover) -> str:
     return f"{HANDOVER_SUBJECT}{handover.pk}"
+
+
+def applicable_forms(case: Case) -> list[tuple[Kind, str]]:
+    """Every form the case's steps so far call for, as (kind, subject): its registration form,
+    the forms of the actions on its timeline (the workflow table says which), the evaluation
+    form once the service ended, and the handover list of each custody event."""
+    done = set(case.log.values_list("action", flat=True))
+    kinds = [registration_kind(case)]
+    for rule in RULES:
+        if rule.action.value in done:
+            for produced in rule.documents:
+                kind = Kind(produced.value)
+                if kind in BUILDERS and kind not in kinds:
+                    kinds.append(kind)
+    if case.state in ENDED and Kind.EVALUATION_FORM not in kinds:
+        kinds.append(Kind.EVALUATION_FORM)
+    handovers = case.handovers.order_by("occurred_at", "pk")
+    return [(kind, "") for kind in kinds] + [
+        (Kind.HANDOVER_LIST, handover_subject(handover)) for handover in handovers
+    ]
 
 
 def build(case: Case, kind: Kind, subject: str = "") -> Form:

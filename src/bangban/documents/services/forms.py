@@ -11,17 +11,14 @@ from django.utils.translation import gettext as _
 from bangban.cases.models import Case
 from bangban.cases.selectors import case_get
 from bangban.cases.services import works_on
+from bangban.cases.workflow import State
 from bangban.core.errors import Conflict, PermissionDenied
 from bangban.core.events import event_record
 from bangban.documents import builders
+from bangban.documents.docx import DOCX_KINDS, render_docx
 from bangban.documents.models import Document, Format, Kind
 from bangban.documents.rendering import form_hash, render_form
 from bangban.org.models import Role
-
-# The forms offices edit in Word before printing (the rendering module is docx.py).
-DOCX_KINDS = frozenset(
-    {Kind.REGISTRATION_PERSONAL, Kind.REGISTRATION_ENTERPRISE, Kind.DELEGATION_AGREEMENT}
-)
 
 
 def may_generate(actor, case: Case) -> bool:
@@ -32,9 +29,7 @@ def may_generate(actor, case: Case) -> bool:
 
 def _render(form: builders.Form, fmt: Format, digest: str) -> bytes:
     if fmt == Format.DOCX:
-        from bangban.documents import docx
-
-        return docx.render_docx(form.kind, data=form.data, qr_url=form.qr_url, digest=digest)
+        return render_docx(form.kind, data=form.data, qr_url=form.qr_url, digest=digest)
     return render_form(form.template, data=form.data, qr_url=form.qr_url, digest=digest)
 
 
@@ -62,16 +57,35 @@ def document_generate(
         raise PermissionDenied(_("Supervisors can view but cannot change anything."))
     if not works_on(actor, case):
         raise PermissionDenied(_("This case is outside your area."))
+    return _generate(actor=actor, case=case, kind=kind, subject=subject, fmt=fmt)
+
+
+@transaction.atomic
+def archive_forms_fill(*, actor, case: Case) -> list[Document]:
+    """Every form the case's steps call for, stored before its archive is exported: a form
+    nobody printed is made now from the locked case (the same data it had when archived), so
+    every export of an archive holds the same complete set. The caller has checked that the
+    actor may export the case (supervisors export what they see, though they print nothing)."""
+    return [
+        _generate(actor=actor, case=case, kind=kind, subject=subject, fmt=Format.PDF)
+        for kind, subject in builders.applicable_forms(case)
+    ]
+
+
+def _generate(*, actor, case: Case, kind: Kind, subject: str, fmt: Format) -> Document:
     # Two prints at once must not both take the next version number.
     case = (
         Case.objects.select_for_update(of=("self",))
         .select_related("unit", "agent", "created_by")
         .get(pk=case.pk)
     )
-    form = builders.build(case, kind, subject)
-    digest = form_hash(_template(form, fmt), data=form.data, qr_url=form.qr_url)
     versions = Document.objects.filter(case=case, kind=kind, subject=subject, format=fmt)
     latest = versions.filter(superseded=False).order_by("-version").first()
+    if case.state == State.ARCHIVED and latest is not None:
+        # The archive is locked: what was filed is what prints, even if a unit was renamed.
+        return latest
+    form = builders.build(case, kind, subject)
+    digest = form_hash(_template(form, fmt), data=form.data, qr_url=form.qr_url)
     if latest is not None and latest.content_hash == digest:
         return latest
     content = _render(form, fmt, digest)
