@@ -46,8 +46,10 @@ INSTALLED_APPS = [
     "bangban.core",
     "bangban.org",
     "bangban.catalog",
+    "bangban.notify",
     "bangban.cases",
     "bangban.documents",
+    "bangban.feedback",
     "bangban.supervision",
     "bangban.portal",
     "bangban.demo",
@@ -245,3 +247,10 @@ BANGBAN_PUBLIC_URL = env.str("BANGBAN_PUBLIC_URL", default="http://127.0.0.1:800
 BANGBAN_RATING_LINK_DAYS = env.int("BANGBAN_RATING_LINK_DAYS", default=30)
 # Signed scans of paper forms: the largest upload accepted, in megabytes.
 BANGBAN_SCAN_MAX_MB = env.int("BANGBAN_SCAN_MAX_MB", default=10)
+
+# SMS: where messages go ("console" logs them, "file" appends them to BANGBAN_SMS_FILE, "gateway"
+# sends them to an HTTP SMS provider), and how often a failing message is tried before it is
+# dead-lettered for staff to re-send.
+BANGBAN_SMS_BACKEND = env.str("BANGBAN_SMS_BACKEND", default="console")
+BANGBAN_SMS_FILE = env.str("BANGBAN_SMS_FILE", default=str(VAR_DIR / "sms.jsonl"))
+BANGBAN_SMS_MAX_ATTEMPTS = env.int("BANGBAN_SMS_MAX_ATTEMPTS", default=6)

@@ -26,3 +26,9 @@ class NotFound(ApplicationError):
 
 class Conflict(ApplicationError):
     status_code = 409
+
+
+class TooManyRequests(ApplicationError):
+    """A public endpoint's abuse limit was reached (SMS codes, form posts)."""
+
+    status_code = 429

@@ -1,0 +1,10 @@
+"""Background tasks of the outbox; each only calls a service."""
+
+from django_tasks import task
+
+from bangban.notify.services import outbox_send
+
+
+@task()
+def send_message(message_id: int) -> None:
+    outbox_send(message_id=message_id)
