@@ -13,6 +13,16 @@ def _english_free_zh(settings):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Abuse-limit counters live in the cache: each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _calendar_after_flush(request):
     """A transactional test (live server, threads) ends with a flush, which also empties what
     the migrations seeded — the working-day calendar. Serialized rollback is meant to restore

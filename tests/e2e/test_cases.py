@@ -115,7 +115,8 @@ def _open(page, label: str) -> None:
 def _submit(page, label: str, case_url: str) -> None:
     """Submit the action form and land back on the case page with the confirmation."""
     page.get_by_test_id("action-form").get_by_role("button", name=label, exact=True).click()
-    page.wait_for_url(case_url)
+    # Back on the case page; a step that produced forms names itself so they are offered first.
+    page.wait_for_url(re.compile(re.escape(case_url) + r"(\?after=\w+)?$"))
     expect(page.get_by_text(f"已办理：{label}。")).to_be_visible()
 
 
@@ -158,6 +159,13 @@ def test_a_proxy_case_from_registration_to_archive_through_the_pages(live_server
     page.get_by_label("委托方签字人").fill(APPLICANT)
     _submit(page, "签订代办服务委托书", case_url)
     expect(page.get_by_role("row", name=re.compile("类型"))).to_contain_text("委托书已签订")
+    # The agreement this step produced is offered to print at once, as PDF and as Word.
+    print_now = page.get_by_test_id("print-list").locator("[data-just]")
+    expect(print_now).to_have_text("现在打印：代办服务委托书")
+    with page.expect_popup() as popup:
+        print_now.click()
+    assert popup.value.url.endswith("/delegation_agreement.pdf")
+    popup.value.close()
 
     # The handover: the applicant's papers go to the agent, signed by both.
     _open(page, "登记材料交接")

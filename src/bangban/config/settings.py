@@ -254,3 +254,7 @@ BANGBAN_SCAN_MAX_MB = env.int("BANGBAN_SCAN_MAX_MB", default=10)
 BANGBAN_SMS_BACKEND = env.str("BANGBAN_SMS_BACKEND", default="console")
 BANGBAN_SMS_FILE = env.str("BANGBAN_SMS_FILE", default=str(VAR_DIR / "sms.jsonl"))
 BANGBAN_SMS_MAX_ATTEMPTS = env.int("BANGBAN_SMS_MAX_ATTEMPTS", default=6)
+
+# The cache (abuse-limit counters): the process's memory by default; with several web processes,
+# point it at Redis (BANGBAN_CACHE_URL=redis://127.0.0.1:6379/1) so that they count together.
+CACHES = {"default": env.cache_url("BANGBAN_CACHE_URL", default="locmemcache://")}
