@@ -49,3 +49,14 @@ def test_compiled_catalogue_matches_the_po_file():
         if "msgstr[" in match["strs"]:
             continue  # plural entries are keyed by (msgid, n) in the compiled catalogue
         assert catalogue._catalog.get(key), f"not compiled: {msgid!r}"
+
+
+def test_every_translation_keeps_the_placeholders_of_its_msgid():
+    """msgfmt --check refuses a catalogue whose translation drops or renames a %(name)s of its
+    msgid (the compile then fails and the old .mo silently stays): check each entry here."""
+    placeholder = re.compile(r"%\((\w+)\)[-#0 +]*\d*(?:\.\d+)?[sdifr]")
+    for match, msgid in _entries():
+        wanted = set(placeholder.findall(msgid))
+        translations = re.findall(r'msgstr(?:\[\d\])? ((?:"(?:[^"\\]|\\.)*"\n?)+)', match["strs"])
+        for translation in translations:
+            assert set(placeholder.findall(_unquote(translation))) == wanted, msgid

@@ -23,3 +23,29 @@ def test_a_custom_message():
     with pytest.raises(TooManyRequests) as over:
         ratelimit_hit("x", "k", limit=0, window=60, message="短信验证码发送过于频繁")
     assert over.value.message == "短信验证码发送过于频繁"
+
+
+def test_the_counters_are_shared_through_redis(settings):
+    """With several web processes the counters live in Redis (BANGBAN_CACHE_URL): the same
+    code counts there, against the local server."""
+    import redis
+    from django.core.cache import caches
+
+    try:
+        redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("no Redis server at 127.0.0.1:6379")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/14",
+        }
+    }
+    caches["default"].clear()
+    try:
+        assert ratelimit_hit("sms", "13800000001", limit=2, window=60) == 1
+        assert ratelimit_hit("sms", "13800000001", limit=2, window=60) == 2
+        with pytest.raises(TooManyRequests):
+            ratelimit_hit("sms", "13800000001", limit=2, window=60)
+    finally:
+        caches["default"].clear()

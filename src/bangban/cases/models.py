@@ -684,3 +684,88 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+# The public portal (掌上申请, 预约) ---------------------------------------------------------
+
+
+class CasePhoto(models.Model):
+    """A photo of a material the applicant uploaded with an online application: checked by its
+    content (JPG or PNG, opened by Pillow), kept as uploaded, seen only by staff."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="photos")
+    file = models.FileField(_("file"), upload_to="case-photos/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("content type"), max_length=40)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_at = models.DateTimeField(_("uploaded at"))
+
+    class Meta:
+        verbose_name = _("material photo")
+        verbose_name_plural = _("material photos")
+        ordering = ["case", "pk"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class Booking(models.Model):
+    """预约: a time slot at a service point for an item, booked on the portal with a verified
+    phone. The point's staff see the day's bookings; the applicant keeps the booking code."""
+
+    class State(models.TextChoices):
+        BOOKED = "booked", _("Booked")
+        CANCELLED = "cancelled", _("Cancelled")
+        SERVED = "served", _("Served")
+
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("service point"), on_delete=models.PROTECT, related_name="bookings"
+    )
+    item = models.ForeignKey(
+        Item, verbose_name=_("item"), on_delete=models.PROTECT, related_name="+"
+    )
+    start = models.DateTimeField(_("from"), db_index=True)
+    end = models.DateTimeField(_("until"))
+    applicant_name = models.CharField(_("applicant"), max_length=100)
+    phone = EncryptedCharField(_("contact phone"))
+    phone_index = models.CharField(max_length=64, db_index=True, editable=False)
+    special_group = models.BooleanField(_("green channel"), default=False)
+    home_visit = models.BooleanField(_("home visit requested"), default=False)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    code = models.CharField(_("booking code"), max_length=12, unique=True)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.BOOKED)
+    created_at = models.DateTimeField(_("booked at"))
+
+    class Meta:
+        verbose_name = _("booking")
+        verbose_name_plural = _("bookings")
+        ordering = ["start", "pk"]
+        indexes = [models.Index(fields=["unit", "start"])]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def unit_path(self) -> str:
+        return self.unit.path
+
+
+class PhoneCode(models.Model):
+    """An SMS verification code sent to a phone on the portal: only its keyed hash is kept; it
+    expires after a few minutes and after a few wrong tries."""
+
+    phone_index = models.CharField(max_length=64, db_index=True)
+    code_hash = models.CharField(max_length=128)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    tries = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("verification code")
+        verbose_name_plural = _("verification codes")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.phone_index[:8]} {self.created_at:%Y-%m-%d %H:%M}"

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from bangban.cases.deadlines import DUE_SOON_DAYS, Deadline, deadline
 from bangban.cases.models import (
+    Booking,
     Case,
     CaseItem,
     CaseLog,
@@ -25,9 +26,9 @@ from bangban.cases.models import (
 )
 from bangban.cases.workflow import OPEN, State
 from bangban.core.calendar import CalendarNotCovered, add_working_days
-from bangban.core.errors import NotFound
-from bangban.org.models import Role
-from bangban.org.scoping import scope_path
+from bangban.core.errors import NotFound, PermissionDenied
+from bangban.org.models import Role, Unit
+from bangban.org.scoping import in_scope, scope_path
 
 
 def _visible_q(actor) -> Q | None:
@@ -232,6 +233,7 @@ def case_detail(*, actor, pk: int) -> dict[str, Any]:
         "notices": list(case.notices.all()),
         "deficiencies": list(case.deficiencies.all()),
         "incidents": list(case.incidents.all()),
+        "photos": list(case.photos.all()),
         "messages": list(case.messages.select_related("author", "author_unit")),
         "plan": case.plans.filter(superseded=False).prefetch_related("milestones").first(),
         "meetings": list(case.meetings.all()),
@@ -286,3 +288,27 @@ def work_log(*, actor, user, day: date) -> WorkLog:
 
 def notifications_unread(*, actor) -> QuerySet[Notification]:
     return Notification.objects.filter(recipient=actor, read_at__isnull=True).select_related("case")
+
+
+def case_photo_get(*, actor, pk: int, photo_pk: int):
+    """A material photo of a case the actor may see; NotFound otherwise."""
+    case = case_get(actor=actor, pk=pk)
+    photo = case.photos.filter(pk=photo_pk).first()
+    if photo is None:
+        raise NotFound(_("There is no such photo."))
+    return photo
+
+
+def bookings_for_unit(*, actor, day: date, unit: Unit | None = None) -> QuerySet[Booking]:
+    """The bookings of a day at the actor's point (or at `unit`, within the actor's area), in
+    time order."""
+    unit = unit or actor.unit
+    if unit is None or not in_scope(actor, unit):
+        raise PermissionDenied(_("This service point is outside your area."))
+    tz = timezone.get_current_timezone()
+    start = datetime.combine(day, datetime.min.time(), tzinfo=tz)
+    return (
+        Booking.objects.filter(unit=unit, start__gte=start, start__lt=start + timedelta(days=1))
+        .select_related("item", "unit")
+        .order_by("start", "pk")
+    )

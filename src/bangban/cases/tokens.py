@@ -8,6 +8,7 @@ the service ended, and a guessed or altered token fails the signature."""
 
 from dataclasses import dataclass
 from datetime import date
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core import signing
@@ -39,6 +40,15 @@ def rating_issued_on(case: Case) -> date:
 def rating_token(case: Case) -> str:
     return signing.Signer(salt=SALT).sign_object(
         {"n": case.number, "d": rating_issued_on(case).isoformat()}, compress=False
+    )
+
+
+def rating_link(case: Case) -> str:
+    """The case's public rating page with its signed token: the QR code on the evaluation form
+    and the link in the rating SMS are this one link."""
+    return (
+        f"{settings.BANGBAN_PUBLIC_URL}/public/rate/{quote(case.number, safe='')}/"
+        f"?t={quote(rating_token(case), safe='')}"
     )
 
 

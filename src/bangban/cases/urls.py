@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from bangban.cases import views
+from bangban.cases import views, views_bookings, views_photos
 
 app_name = "cases"
 
@@ -20,6 +20,9 @@ urlpatterns = [
         views.incident_resolve,
         name="incident-resolve",
     ),
+    path("bookings/", views_bookings.bookings, name="bookings"),
+    path("bookings/<int:pk>/close/", views_bookings.booking_close, name="booking-close"),
+    path("<int:pk>/photos/<int:photo_pk>/", views_photos.case_photo, name="photo"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/unread/", views.notifications_unread, name="notifications-unread"),
     path("notifications/read/", views.notifications_read, name="notifications-read"),

@@ -85,6 +85,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "bangban.portal.elder.elder_mode",
             ],
         },
     },
@@ -223,6 +224,12 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+# With several workers (or machines), the Redis-backed queue:
+# TASKS_BACKEND=django_tasks_rq.RQBackend and the Redis of BANGBAN_RQ_URL; the workers run
+# `bangban rqworker --job-class django_tasks_rq.Job` (docs/operations.md).
+RQ_QUEUES = {"default": {"URL": env.str("BANGBAN_RQ_URL", default="redis://127.0.0.1:6379/0")}}
+if TASKS["default"]["BACKEND"].startswith("django_tasks_rq."):
+    INSTALLED_APPS.append("django_rq")
 
 LOGGING = {
     "version": 1,
@@ -254,7 +261,41 @@ BANGBAN_SCAN_MAX_MB = env.int("BANGBAN_SCAN_MAX_MB", default=10)
 BANGBAN_SMS_BACKEND = env.str("BANGBAN_SMS_BACKEND", default="console")
 BANGBAN_SMS_FILE = env.str("BANGBAN_SMS_FILE", default=str(VAR_DIR / "sms.jsonl"))
 BANGBAN_SMS_MAX_ATTEMPTS = env.int("BANGBAN_SMS_MAX_ATTEMPTS", default=6)
+# The "gateway" backend: an HTTP provider in the shape of Aliyun dysms SendSms (docs/operations.md).
+# BANGBAN_SMS_TEMPLATES maps each message kind to the provider's approved template code:
+# "accepted=SMS_100001,completed=SMS_100002,…"; a kind without one is not sent (dead-lettered).
+BANGBAN_SMS_GATEWAY_URL = env.str(
+    "BANGBAN_SMS_GATEWAY_URL", default="https://dysmsapi.aliyuncs.com/"
+)
+BANGBAN_SMS_ACCESS_KEY_ID = env.str("BANGBAN_SMS_ACCESS_KEY_ID", default="")
+BANGBAN_SMS_ACCESS_KEY_SECRET = env.str("BANGBAN_SMS_ACCESS_KEY_SECRET", default="")
+BANGBAN_SMS_SIGN_NAME = env.str("BANGBAN_SMS_SIGN_NAME", default="")
+BANGBAN_SMS_TEMPLATES = env.dict("BANGBAN_SMS_TEMPLATES", default={})
+BANGBAN_SMS_TIMEOUT = env.float("BANGBAN_SMS_TIMEOUT", default=10.0)
+# The SMS reminding an applicant to rate goes this many calendar days after completion.
+BANGBAN_RATE_REMINDER_DAYS = env.int("BANGBAN_RATE_REMINDER_DAYS", default=3)
 
 # The cache (abuse-limit counters): the process's memory by default; with several web processes,
 # point it at Redis (BANGBAN_CACHE_URL=redis://127.0.0.1:6379/1) so that they count together.
 CACHES = {"default": env.cache_url("BANGBAN_CACHE_URL", default="locmemcache://")}
+
+# Complaints and "办不成事" tickets: form posts accepted per address in a window of seconds.
+BANGBAN_FEEDBACK_POST_LIMIT = env.int("BANGBAN_FEEDBACK_POST_LIMIT", default=10)
+BANGBAN_FEEDBACK_POST_WINDOW = env.int("BANGBAN_FEEDBACK_POST_WINDOW", default=3600)
+
+# The public portal: SMS codes (validity in minutes, wrong tries, sends per phone per minute and
+# hour, per address per hour), form posts per address per hour, how long a verified phone stays
+# verified (minutes), material photos (count, MB), booking slots (minutes, bookings per slot,
+# days ahead).
+BANGBAN_SMS_CODE_MINUTES = env.int("BANGBAN_SMS_CODE_MINUTES", default=5)
+BANGBAN_SMS_CODE_MAX_TRIES = env.int("BANGBAN_SMS_CODE_MAX_TRIES", default=5)
+BANGBAN_SMS_CODE_PER_PHONE_MINUTE = env.int("BANGBAN_SMS_CODE_PER_PHONE_MINUTE", default=1)
+BANGBAN_SMS_CODE_PER_PHONE_HOUR = env.int("BANGBAN_SMS_CODE_PER_PHONE_HOUR", default=5)
+BANGBAN_SMS_CODE_PER_IP_HOUR = env.int("BANGBAN_SMS_CODE_PER_IP_HOUR", default=20)
+BANGBAN_PORTAL_POSTS_PER_IP_HOUR = env.int("BANGBAN_PORTAL_POSTS_PER_IP_HOUR", default=30)
+BANGBAN_PORTAL_PHONE_MINUTES = env.int("BANGBAN_PORTAL_PHONE_MINUTES", default=30)
+BANGBAN_PORTAL_MAX_PHOTOS = env.int("BANGBAN_PORTAL_MAX_PHOTOS", default=6)
+BANGBAN_PORTAL_PHOTO_MAX_MB = env.int("BANGBAN_PORTAL_PHOTO_MAX_MB", default=5)
+BANGBAN_BOOKING_SLOT_MINUTES = env.int("BANGBAN_BOOKING_SLOT_MINUTES", default=30)
+BANGBAN_BOOKING_SLOT_CAPACITY = env.int("BANGBAN_BOOKING_SLOT_CAPACITY", default=4)
+BANGBAN_BOOKING_DAYS = env.int("BANGBAN_BOOKING_DAYS", default=7)

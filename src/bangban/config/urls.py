@@ -33,6 +33,8 @@ urlpatterns = [
     path("cases/", include("bangban.cases.urls")),
     path("documents/", include("bangban.documents.urls")),
     path("supervision/", include("bangban.supervision.urls")),
+    path("feedback/", include("bangban.feedback.urls")),
+    path("notify/", include("bangban.notify.urls")),
     # Agents' photos are published on the public roster. A large deployment lets nginx serve
     # MEDIA_ROOT instead (docs/operations.md); a single-machine point needs nothing more.
     re_path(r"^media/(?P<path>agents/[\w.-]+)$", serve, {"document_root": settings.MEDIA_ROOT}),

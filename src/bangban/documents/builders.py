@@ -24,13 +24,13 @@ from bangban.cases.models import (
     Party,
     RatingLevel,
 )
-from bangban.cases.tokens import rating_token
+from bangban.cases.tokens import rating_link
 from bangban.cases.workflow import RULES, Action, State
 from bangban.core.errors import Conflict, NotFound
 from bangban.core.masking import mask_phone
 from bangban.documents import clauses
 from bangban.documents.models import Kind
-from bangban.documents.rendering import rating_url, tracking_url
+from bangban.documents.rendering import tracking_url
 from bangban.org.models import Level
 
 # Bump when a template's layout or wording changes: the content hash includes it, so the next
@@ -414,10 +414,8 @@ def build(case: Case, kind: Kind, subject: str = "") -> Form:
         raise NotFound(_("There is no such form."))
     else:
         data = BUILDERS[kind](case)
-    if kind == Kind.EVALUATION_FORM:
-        qr = rating_url(case.number, rating_token(case))
-    else:
-        qr = tracking_url(case.number)
+    # The evaluation form's code opens the rating page; every other form's, the tracking page.
+    qr = rating_link(case) if kind == Kind.EVALUATION_FORM else tracking_url(case.number)
     return Form(
         kind=kind, subject=subject, template=f"documents/{kind.value}.html", data=data, qr_url=qr
     )

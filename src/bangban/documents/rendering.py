@@ -112,14 +112,6 @@ def tracking_url(case_number: str) -> str:
     return f"{settings.BANGBAN_PUBLIC_URL}/public/track/{quote(case_number, safe='')}/"
 
 
-def rating_url(case_number: str, token: str) -> str:
-    """The case's public rating page, with the signed token that lets the applicant in."""
-    return (
-        f"{settings.BANGBAN_PUBLIC_URL}/public/rate/{quote(case_number, safe='')}/"
-        f"?t={quote(token, safe='')}"
-    )
-
-
 def qr_data_uri(url: str) -> str:
     """A PNG QR code as a data: URI, the one kind of resource the fetcher lets in."""
     image = qrcode.make(url, error_correction=qrcode.constants.ERROR_CORRECT_M, border=2)

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from bangban.cases import deadlines
+from bangban.cases import deadlines, sms
 from bangban.cases.models import (
     Case,
     Deficiency,
@@ -58,7 +58,7 @@ def notice_issue(
         occurred_at=occurred_at,
         back_entry_reason=back_entry_reason,
     )
-    return Notice.objects.create(
+    notice = Notice.objects.create(
         case=case,
         number=case.notices.count() + 1,
         missing=rows,
@@ -66,6 +66,8 @@ def notice_issue(
         issued_by=actor,
         issued_at=when,
     )
+    sms.notice_issued(case, notice)
+    return notice
 
 
 @transaction.atomic
@@ -138,6 +140,7 @@ def case_accept(
     Deficiency.objects.bulk_create(
         Deficiency(case=case, material=r["material"], due_on=r["due_on"]) for r in rows
     )
+    sms.case_accepted(case)
     return case
 
 
@@ -182,4 +185,5 @@ def case_refuse(
         occurred_at=occurred_at,
         back_entry_reason=back_entry_reason,
     )
+    sms.rate_invitation(case)
     return case

@@ -5,7 +5,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from bangban.cases import custody
+from bangban.cases import custody, sms
 from bangban.cases.models import (
     Case,
     Completion,
@@ -55,6 +55,7 @@ def case_complete(
         occurred_at=occurred_at,
         back_entry_reason=back_entry_reason,
     )
+    sms.case_completed(case)
     return Completion.objects.create(
         case=case, results=results, completed_at=when, signed_by=signed_by.strip()
     )
@@ -109,6 +110,7 @@ def case_deliver(
             HandoverLine(handover=handover, material=material, copies=copies)
             for material, copies in held.items()
         )
+    sms.case_delivered(case)
     return Delivery.objects.create(
         case=case,
         method=method,
@@ -149,6 +151,7 @@ def case_terminate(
         occurred_at=occurred_at,
         back_entry_reason=back_entry_reason,
     )
+    sms.rate_invitation(case)
     return Termination.objects.create(
         case=case,
         requested_by=requested_by,

@@ -46,6 +46,18 @@ def _next_number(unit: Unit, day: date) -> str:
     return f"{unit.code}-{day:%Y%m%d}-{counter.last:04d}"
 
 
+def _fits(key: str, value: str) -> None:
+    """A value longer than its column is refused with the limit, never cut short unseen (and
+    never a database error: PostgreSQL would refuse it, SQLite would keep it whole)."""
+    limit = Case._meta.get_field(key).max_length
+    if limit is not None and len(value) > limit:
+        raise ValidationFailed(
+            _("%(field)s is too long: at most %(limit)d characters.")
+            % {"field": Case._meta.get_field(key).verbose_name, "limit": limit},
+            field=key,
+        )
+
+
 def _applicant(applicant_type: str, data: Mapping[str, Any]) -> dict[str, Any]:
     if applicant_type not in ApplicantType.values:
         raise ValidationFailed(_("Choose a person or an enterprise."), field="applicant_type")
@@ -72,6 +84,15 @@ def _applicant(applicant_type: str, data: Mapping[str, Any]) -> dict[str, Any]:
         fields[key] = str(data.get(key, "")).strip()
     if applicant_type == ApplicantType.ENTERPRISE and not fields["legal_representative"]:
         raise ValidationFailed(_("Enter the legal representative."), field="legal_representative")
+    for key in (
+        "applicant_name",
+        "address",
+        "legal_representative",
+        "project_name",
+        "project_location",
+        "key_project",
+    ):
+        _fits(key, fields[key])
     fields["investment"] = data.get("investment")
     fields["applicant_dishonest"] = bool(data.get("applicant_dishonest", False))
     return fields

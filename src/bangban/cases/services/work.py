@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
-from bangban.cases import deadlines
+from bangban.cases import deadlines, sms
 from bangban.cases.models import (
     Agreement,
     Case,
@@ -146,6 +146,7 @@ def case_assign(*, actor, case: Case, revision: int, agent: Agent) -> Case:
         summary=agent.name,
     )
     _notify([agent.user], case, _("Case %(number)s is yours now.") % {"number": case.number})
+    sms.case_dispatched(case, agent)
     return case
 
 
@@ -288,6 +289,7 @@ def case_supervise(*, actor, case: Case, revision: int, reason: str) -> Case:
         _("Case %(number)s is under supervision: %(reason)s")
         % {"number": case.number, "reason": reason.strip()},
     )
+    sms.case_supervised(case, reason)
     return case
 
 
