@@ -3,6 +3,7 @@ matches the .po that reviewers read."""
 
 import gettext
 import re
+import subprocess
 from pathlib import Path
 
 import bangban
@@ -51,12 +52,13 @@ def test_compiled_catalogue_matches_the_po_file():
         assert catalogue._catalog.get(key), f"not compiled: {msgid!r}"
 
 
-def test_every_translation_keeps_the_placeholders_of_its_msgid():
-    """msgfmt --check refuses a catalogue whose translation drops or renames a %(name)s of its
-    msgid (the compile then fails and the old .mo silently stays): check each entry here."""
-    placeholder = re.compile(r"%\((\w+)\)[-#0 +]*\d*(?:\.\d+)?[sdifr]")
-    for match, msgid in _entries():
-        wanted = set(placeholder.findall(msgid))
-        translations = re.findall(r'msgstr(?:\[\d\])? ((?:"(?:[^"\\]|\\.)*"\n?)+)', match["strs"])
-        for translation in translations:
-            assert set(placeholder.findall(_unquote(translation))) == wanted, msgid
+def test_the_catalogue_passes_msgfmt_check():
+    """msgfmt refuses a catalogue whose translation drops or renames a %(name)s of its msgid,
+    and compilemessages then fails while the old .mo silently stays: check it here, as
+    compilemessages would."""
+    result = subprocess.run(
+        ["msgfmt", "--check-format", "-o", "/dev/null", str(LC / "django.po")],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "bangban.supervision",
     "bangban.portal",
     "bangban.demo",
+    "bangban.assessment",
 ]
 
 MIDDLEWARE = [
@@ -282,6 +283,10 @@ CACHES = {"default": env.cache_url("BANGBAN_CACHE_URL", default="locmemcache://"
 # Complaints and "办不成事" tickets: form posts accepted per address in a window of seconds.
 BANGBAN_FEEDBACK_POST_LIMIT = env.int("BANGBAN_FEEDBACK_POST_LIMIT", default=10)
 BANGBAN_FEEDBACK_POST_WINDOW = env.int("BANGBAN_FEEDBACK_POST_WINDOW", default=3600)
+# Rectification of bad ratings (差评整改): working days to finish one; callbacks (回访): finished
+# cases drawn per unit and month.
+BANGBAN_RECTIFICATION_DAYS = env.int("BANGBAN_RECTIFICATION_DAYS", default=5)
+BANGBAN_CALLBACK_SAMPLE_SIZE = env.int("BANGBAN_CALLBACK_SAMPLE_SIZE", default=10)
 
 # The public portal: SMS codes (validity in minutes, wrong tries, sends per phone per minute and
 # hour, per address per hour), form posts per address per hour, how long a verified phone stays

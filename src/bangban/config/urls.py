@@ -33,6 +33,7 @@ urlpatterns = [
     path("cases/", include("bangban.cases.urls")),
     path("documents/", include("bangban.documents.urls")),
     path("supervision/", include("bangban.supervision.urls")),
+    path("assessment/", include("bangban.assessment.urls")),
     path("feedback/", include("bangban.feedback.urls")),
     path("notify/", include("bangban.notify.urls")),
     # Agents' photos are published on the public roster. A large deployment lets nginx serve

@@ -293,3 +293,150 @@ def obstacle_submit(
 def obstacle_reply(*, actor, obstacle: Obstacle, answer: str) -> Obstacle:
     """Reply to a "办不成事" ticket."""
     return _answer(actor=actor, ticket=obstacle, answer=answer, action="obstacle.reply")
+
+
+# The investigation of complaints (调查核实) --------------------------------------------------
+
+FINDING_MAX = 4000
+
+
+@transaction.atomic
+def complaint_record_hotline(
+    *,
+    actor,
+    category: str,
+    description: str,
+    contact_name: str,
+    contact_phone: str,
+    unit: Unit | None = None,
+    case_number: str = "",
+) -> Complaint:
+    """Enter a complaint passed on by the 12345 hotline. Staff type it in; the complainant is
+    given the tracking code (read out or sent) to follow it on the portal."""
+    if actor is None or not actor.is_authenticated:
+        raise PermissionDenied(_("Sign in first."))
+    if actor.role not in selectors.ANSWERING_ROLES and not actor.is_superuser:
+        raise PermissionDenied(_("Only point managers and administrators can do this."))
+    if unit is not None and not selectors.unit_visible(actor, unit):
+        raise PermissionDenied(_("This is outside your area."))
+    return complaint_submit(
+        actor=actor,
+        category=category,
+        description=description,
+        contact_name=contact_name,
+        contact_phone=contact_phone,
+        unit=unit,
+        case_number=case_number,
+        channel=Channel.HOTLINE,
+    )
+
+
+@transaction.atomic
+def complaint_route(*, actor, complaint: Complaint, unit: Unit, investigator=None) -> Complaint:
+    """Route a complaint to the unit concerned for investigation (the centre does this): the
+    unit's managers then see it; `investigator` is the staff member named to look into it."""
+    if actor is None or not actor.is_authenticated:
+        raise PermissionDenied(_("Sign in first."))
+    if actor.role not in selectors.CALLBACK_ROLES and not actor.is_superuser:
+        raise PermissionDenied(_("Complaints are routed by the centre's administrators."))
+    if not selectors.is_visible(actor, complaint):
+        raise PermissionDenied(_("This is outside your area."))
+    complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
+    if complaint.state == State.ANSWERED or complaint.concluded_at is not None:
+        raise Conflict(_("The investigation of this complaint is over."))
+    unit = _unit(unit)
+    if unit is None:
+        raise ValidationFailed(_("Choose the unit to investigate."), field="unit")
+    if not selectors.unit_visible(actor, unit):
+        raise PermissionDenied(_("This is outside your area."))
+    if investigator is not None and (
+        not investigator.is_active
+        or investigator.role not in selectors.ANSWERING_ROLES
+        or not selectors.unit_visible(investigator, unit)
+    ):
+        raise ValidationFailed(
+            _("The investigator must be a manager or administrator over that unit."),
+            field="investigator",
+        )
+    before = {"state": complaint.state, "unit": complaint.unit_id}
+    complaint.unit = unit
+    complaint.investigating_by = investigator
+    complaint.routed_at = timezone.now()
+    complaint.routed_by = actor
+    complaint.state = State.INVESTIGATING
+    complaint.save(update_fields=["unit", "investigating_by", "routed_at", "routed_by", "state"])
+    event_record(
+        actor=actor,
+        action="complaint.route",
+        obj=complaint,
+        before=before,
+        after={
+            "state": complaint.state,
+            "unit": unit.pk,
+            "investigator": investigator.pk if investigator else None,
+        },
+    )
+    return complaint
+
+
+@transaction.atomic
+def complaint_conclude(
+    *,
+    actor,
+    complaint: Complaint,
+    substantiated: bool,
+    finding_category: str,
+    finding: str,
+) -> Complaint:
+    """Conclude the investigation: substantiated or not, the category found and the finding.
+    The complainant is then answered (`complaint_answer`) and reads it by the tracking code."""
+    _require_answerer(actor, complaint)
+    complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
+    if complaint.concluded_at is not None:
+        raise Conflict(_("The investigation has already been concluded."))
+    if complaint.state == State.ANSWERED:
+        raise Conflict(_("This has already been answered."))
+    if substantiated not in (True, False):
+        raise ValidationFailed(
+            _("Say whether the complaint is substantiated."), field="substantiated"
+        )
+    if finding_category not in Category.values:
+        raise ValidationFailed(_("Choose the category found."), field="finding_category")
+    finding = _text(
+        finding,
+        field="finding",
+        required=_("Write what the investigation found."),
+        maximum=FINDING_MAX,
+    )
+    before = {"state": complaint.state}
+    complaint.substantiated = substantiated
+    complaint.finding_category = finding_category
+    complaint.finding = finding
+    complaint.concluded_at = timezone.now()
+    complaint.concluded_by = actor
+    if complaint.investigating_by_id is None:
+        complaint.investigating_by = actor
+    complaint.state = State.INVESTIGATING
+    complaint.save(
+        update_fields=[
+            "substantiated",
+            "finding_category",
+            "finding",
+            "concluded_at",
+            "concluded_by",
+            "investigating_by",
+            "state",
+        ]
+    )
+    event_record(
+        actor=actor,
+        action="complaint.conclude",
+        obj=complaint,
+        before=before,
+        after={
+            "substantiated": substantiated,
+            "finding_category": finding_category,
+            "concluded_at": complaint.concluded_at,
+        },
+    )
+    return complaint

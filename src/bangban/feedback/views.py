@@ -12,6 +12,7 @@ from bangban.core.masking import mask_name, mask_phone
 from bangban.feedback import selectors, services
 from bangban.feedback.forms import AnswerForm
 from bangban.feedback.models import State, Ticket
+from bangban.feedback.views_followup import investigation_context
 from bangban.org.views import staff_required
 
 KINDS = ("complaints", "obstacles")
@@ -49,7 +50,9 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _detail(request: HttpRequest, ticket: Ticket, *, kind: str, answer_service) -> HttpResponse:
+def _detail(
+    request: HttpRequest, ticket: Ticket, *, kind: str, answer_service, extra: dict | None = None
+) -> HttpResponse:
     user = request.user
     form = AnswerForm(request.POST or None)
     can_answer = not ticket.is_answered and (
@@ -86,6 +89,7 @@ def _detail(request: HttpRequest, ticket: Ticket, *, kind: str, answer_service) 
             "masked_phone": mask_phone(ticket.contact_phone),
             "due_note": due_note,
             "today": timezone.localdate(),
+            **(extra or {}),
         },
         status=status,
     )
@@ -102,6 +106,7 @@ def complaint_detail(request: HttpRequest, pk: int) -> HttpResponse:
         answer_service=lambda *, actor, ticket, answer: services.complaint_answer(
             actor=actor, complaint=ticket, answer=answer
         ),
+        extra=investigation_context(request.user, complaint),
     )
 
 

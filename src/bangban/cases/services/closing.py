@@ -24,6 +24,7 @@ from bangban.cases.services.common import (
     _act,
     _day,
 )
+from bangban.cases.signals import rating_recorded
 from bangban.cases.workflow import Action
 from bangban.core.errors import ValidationFailed
 
@@ -191,7 +192,7 @@ def rating_record(
         occurred_at=occurred_at,
         back_entry_reason=back_entry_reason,
     )
-    return Rating.objects.create(
+    rating = Rating.objects.create(
         case=case,
         level=level,
         comment=comment.strip(),
@@ -199,6 +200,8 @@ def rating_record(
         source=source,
         rated_at=when,
     )
+    rating_recorded.send(sender=Rating, rating=rating, actor=actor)
+    return rating
 
 
 @transaction.atomic

@@ -37,6 +37,7 @@ from bangban.cases.models import (
 )
 from bangban.cases.services.common import POINT_LEVELS, _log, _notify
 from bangban.cases.services.registration import _applicant, _next_number
+from bangban.cases.signals import rating_recorded
 from bangban.cases.workflow import Action, check
 from bangban.catalog.models import Item
 from bangban.catalog.selectors import items_offered
@@ -538,9 +539,11 @@ def rating_record_public(
         summary=comment[:200],
         event=event,
     )
-    return Rating.objects.create(
+    rating = Rating.objects.create(
         case=case, level=level, comment=comment, declined=False, source=source, rated_at=now
     )
+    rating_recorded.send(sender=Rating, rating=rating, actor=actor)
+    return rating
 
 
 @transaction.atomic
