@@ -8,6 +8,7 @@ const files = {
   "bootstrap/dist/css/bootstrap.min.css.map": "bootstrap/bootstrap.min.css.map",
   "bootstrap/dist/js/bootstrap.bundle.min.js": "bootstrap/bootstrap.bundle.min.js",
   "bootstrap/dist/js/bootstrap.bundle.min.js.map": "bootstrap/bootstrap.bundle.min.js.map",
+  "echarts/dist/echarts.min.js": "echarts/echarts.min.js",
   "htmx.org/dist/htmx.min.js": "htmx/htmx.min.js",
 };
 rmSync(target, { recursive: true, force: true });

@@ -294,3 +294,82 @@ def ranking_table(assessments) -> str:
         for r in rows
     ]
     return "\n".join("\t".join(cells) for cells in [head, *body])
+
+
+def _ranking_assessments(year: int) -> list[Assessment]:
+    return list(
+        Assessment.objects.filter(year=year).select_related("unit").order_by("rank", "unit__code")
+    )
+
+
+def ranking_context(year: int) -> dict:
+    assessments = _ranking_assessments(year)
+    rows = ranking_rows(assessments)
+    for number, row in enumerate(rows, start=1):
+        row["number"] = number
+    when = max(
+        (a.published_at or a.computed_at for a in assessments if a.published_at or a.computed_at),
+        default=None,
+    )
+    return {
+        "year": year,
+        "rows": rows,
+        "sections": [str(SECTIONS[n]) for n in range(1, 7)],
+        "published": bool(assessments) and all(a.is_published for a in assessments),
+        "date": timezone.localtime(when).date() if when else timezone.localdate(),
+    }
+
+
+def ranking_pdf(year: int) -> bytes:
+    """The county ranking table of the year, on A4 landscape."""
+    from bangban.documents.rendering import html_to_pdf
+
+    return html_to_pdf(render_to_string("assessment/ranking_pdf.html", ranking_context(year)))
+
+
+def ranking_xlsx(year: int) -> bytes:
+    """The county ranking table of the year as a workbook: one row per town, numbers as
+    numbers."""
+    ctx = ranking_context(year)
+    book = Workbook()
+    ws = book.active
+    ws.title = _("Ranking")[:31]
+    ws.append([_("County ranking of the annual assessment %(year)s") % {"year": year}])
+    ws["A1"].font = Font(bold=True, size=14)
+    head = [
+        _("No."),
+        _("Unit"),
+        *[f"{n}. {name}" for n, name in enumerate(ctx["sections"], start=1)],
+        _("Own sheet"),
+        _("Mean of the sampled villages"),
+        _("Total"),
+        _("Rank"),
+        _("Grade"),
+    ]
+    ws.append(head)
+    for cell in ws[2]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
+
+    def number(value: str):
+        return Decimal(value) if value not in ("", None) else None
+
+    for row in ctx["rows"]:
+        ws.append(
+            [
+                row["number"],
+                row["unit"],
+                *[number(s) for s in row["sections"]],
+                number(row["own"]),
+                number(row["villages_mean"]),
+                number(row["total"]),
+                row["rank"],
+                str(row["grade"]),
+            ]
+        )
+    for index, width in enumerate((6, 24, 10, 10, 10, 10, 10, 10, 10, 12, 10, 8, 8), start=1):
+        ws.column_dimensions[ws.cell(row=2, column=index).column_letter].width = width
+    ws.freeze_panes = "C3"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

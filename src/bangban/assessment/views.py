@@ -94,6 +94,24 @@ def year_page(request: HttpRequest, year: int) -> HttpResponse:
     )
 
 
+@staff_required
+@require_GET
+def ranking_pdf(request: HttpRequest, year: int) -> HttpResponse:
+    services.require_reader(request.user)
+    response = HttpResponse(outputs.ranking_pdf(year), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="assessment-{year}-ranking.pdf"'
+    return response
+
+
+@staff_required
+@require_GET
+def ranking_xlsx(request: HttpRequest, year: int) -> HttpResponse:
+    services.require_reader(request.user)
+    response = HttpResponse(outputs.ranking_xlsx(year), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="assessment-{year}-ranking.xlsx"'
+    return response
+
+
 def _assessment(request, year: int, pk: int) -> Assessment:
     services.require_reader(request.user)
     return get_object_or_404(Assessment.objects.select_related("unit"), year=year, pk=pk)
