@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PG_URL ?= $(or $(DATABASE_URL),postgres://root@127.0.0.1:5432/bangban)
 SYSTEM_PACKAGES := chromium fonts-noto-cjk gettext libpango-1.0-0 libpangoft2-1.0-0 poppler-utils
 
-.PHONY: run test test-sqlite test-pg lint format messages assets install system-deps demo clean
+.PHONY: run test test-sqlite test-pg lint format messages assets install system-deps redis demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -72,10 +72,14 @@ messages: install
 	cd src/bangban && ../../$(BIN)/bangban makemessages -l zh_Hans --no-obsolete --no-location
 	cd src/bangban && ../../$(BIN)/bangban compilemessages -l zh_Hans
 
-test-sqlite: install assets .env
+# The RQ task-queue and shared-cache tests need a local Redis; started (or installed) when missing.
+redis:
+	@bash scripts/ensure_redis.sh || { echo "Redis is unreachable at 127.0.0.1:6379 and could not be started"; exit 1; }
+
+test-sqlite: install assets .env redis
 	env -u DATABASE_URL $(BIN)/pytest
 
-test-pg: install assets .env
+test-pg: install assets .env redis
 	@bash scripts/ensure_postgres.sh "$(PG_URL)" || { \
 	  if [ "$$CI" = true ]; then echo "PostgreSQL is unreachable at $(PG_URL): failing under CI"; exit 1; fi; \
 	  echo "PostgreSQL unreachable: skipping the PostgreSQL run (CI would fail)"; exit 0; }; \

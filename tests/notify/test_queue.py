@@ -55,8 +55,8 @@ def _redis_reachable() -> bool:
 
 @pytest.fixture
 def rq_queue(settings):
-    if not _redis_reachable():
-        pytest.skip(f"no Redis server at {REDIS_HOST}:{REDIS_PORT} for the RQ queue tests")
+    # `make test` starts a local Redis (scripts/ensure_redis.sh): its absence is a failure.
+    assert _redis_reachable(), f"no Redis server at {REDIS_HOST}:{REDIS_PORT} (make redis)"
     import django_rq
     from django_tasks_rq import Job
 
