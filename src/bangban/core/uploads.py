@@ -19,6 +19,22 @@ IMAGE_SIGNATURES: dict[str, bytes] = {
 CHUNK = 64 * 1024
 
 
+def image_opens(upload: UploadedFile) -> bool:
+    """Whether Pillow reads the upload as an image; a decompression bomb counts as not (a huge
+    image is refused outright, not merely warned about)."""
+    upload.seek(0)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(upload) as image:
+                image.verify()
+    except Exception:
+        return False
+    finally:
+        upload.seek(0)
+    return True
+
+
 def image_check(upload: UploadedFile, *, max_mb: int, field: str = "photos") -> str:
     """The upload's real content type (JPG or PNG), or ValidationFailed saying what is wrong."""
     if not upload.size:
@@ -38,19 +54,12 @@ def image_check(upload: UploadedFile, *, max_mb: int, field: str = "photos") -> 
         raise ValidationFailed(
             _("%(name)s is not a JPG or PNG photo.") % {"name": upload.name}, field=field
         )
-    upload.seek(0)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(upload) as image:
-                image.verify()
-    except Exception as exc:
+    if not image_opens(upload):
         raise ValidationFailed(
             _("The photo %(name)s cannot be read: it is damaged or not really an image.")
             % {"name": upload.name},
             field=field,
-        ) from exc
-    upload.seek(0)
+        )
     return content_type
 
 

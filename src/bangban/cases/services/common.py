@@ -223,3 +223,15 @@ def _not_archived(case: Case) -> None:
 
 def _day(when: datetime) -> date:
     return timezone.localdate(when)
+
+
+def fits(model, key: str, value: str) -> None:
+    """A value longer than its column is refused with the limit, never cut short unseen (and
+    never a database error: PostgreSQL would refuse it, SQLite would keep it whole)."""
+    field = model._meta.get_field(key)
+    if field.max_length is not None and len(value) > field.max_length:
+        raise ValidationFailed(
+            _("%(field)s is too long: at most %(limit)d characters.")
+            % {"field": field.verbose_name, "limit": field.max_length},
+            field=key,
+        )

@@ -35,7 +35,7 @@ from bangban.cases.models import (
     Rating,
     RatingSource,
 )
-from bangban.cases.services.common import POINT_LEVELS, _log, _notify
+from bangban.cases.services.common import POINT_LEVELS, _log, _notify, fits
 from bangban.cases.services.registration import _applicant, _next_number
 from bangban.cases.signals import rating_recorded
 from bangban.cases.workflow import Action, check
@@ -375,14 +375,8 @@ def booking_make(
     name, address = applicant_name.strip(), address.strip()
     if not name:
         raise ValidationFailed(_("Enter your name."), field="applicant_name")
-    for key, value in (("applicant_name", name), ("address", address)):
-        limit = Booking._meta.get_field(key).max_length
-        if len(value) > limit:
-            raise ValidationFailed(
-                _("%(field)s is too long: at most %(limit)d characters.")
-                % {"field": Booking._meta.get_field(key).verbose_name, "limit": limit},
-                field=key,
-            )
+    fits(Booking, "applicant_name", name)
+    fits(Booking, "address", address)
     if home_visit and not special_group:
         raise ValidationFailed(
             _("Home visits are for elderly, sick, disabled and other special-group applicants."),

@@ -27,6 +27,7 @@ from bangban.cases.services.common import (
     _log,
     _require_case_worker,
     _when,
+    fits,
 )
 from bangban.catalog.models import Bundle, Item
 from bangban.core.crypto import blind_index
@@ -44,18 +45,6 @@ def _next_number(unit: Unit, day: date) -> str:
     CaseCounter.objects.filter(pk=counter.pk).update(last=F("last") + 1)
     counter.refresh_from_db()
     return f"{unit.code}-{day:%Y%m%d}-{counter.last:04d}"
-
-
-def _fits(key: str, value: str) -> None:
-    """A value longer than its column is refused with the limit, never cut short unseen (and
-    never a database error: PostgreSQL would refuse it, SQLite would keep it whole)."""
-    limit = Case._meta.get_field(key).max_length
-    if limit is not None and len(value) > limit:
-        raise ValidationFailed(
-            _("%(field)s is too long: at most %(limit)d characters.")
-            % {"field": Case._meta.get_field(key).verbose_name, "limit": limit},
-            field=key,
-        )
 
 
 def _applicant(applicant_type: str, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -92,7 +81,7 @@ def _applicant(applicant_type: str, data: Mapping[str, Any]) -> dict[str, Any]:
         "project_location",
         "key_project",
     ):
-        _fits(key, fields[key])
+        fits(Case, key, fields[key])
     fields["investment"] = data.get("investment")
     fields["applicant_dishonest"] = bool(data.get("applicant_dishonest", False))
     return fields

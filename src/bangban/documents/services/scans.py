@@ -6,20 +6,18 @@ event and the archive manifest); what is checked is that it is what it claims to
 is read from the content, not from the name, so a script renamed to .pdf is refused; images
 are opened and verified by Pillow, which also refuses decompression bombs."""
 
-import hashlib
 import uuid
-import warnings
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.translation import gettext as _
-from PIL import Image
 
 from bangban.cases.models import Case
 from bangban.cases.workflow import State
 from bangban.core.errors import Conflict, PermissionDenied, ValidationFailed
 from bangban.core.events import event_record
+from bangban.core.uploads import image_opens, sha256_of
 from bangban.documents.models import Document, SignedScan
 from bangban.documents.services.forms import may_generate
 
@@ -30,7 +28,6 @@ SIGNATURES: dict[str, tuple[bytes, tuple[str, ...]]] = {
     "image/png": (b"\x89PNG\r\n\x1a\n", ("png",)),
 }
 ACCEPTED_NAMES = "PDF、JPG、PNG"
-CHUNK = 64 * 1024
 
 
 def _sniff(head: bytes) -> str | None:
@@ -41,17 +38,10 @@ def _sniff(head: bytes) -> str | None:
 
 
 def _check_image(upload: UploadedFile) -> None:
-    upload.seek(0)
-    try:
-        with warnings.catch_warnings():
-            # A huge image is refused outright, not merely warned about.
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(upload) as image:
-                image.verify()
-    except Exception as exc:
+    if not image_opens(upload):
         raise ValidationFailed(
             _("The image cannot be read: it is damaged or not really an image."), field="file"
-        ) from exc
+        )
 
 
 def _check_pdf(upload: UploadedFile) -> None:
@@ -111,11 +101,7 @@ def scan_attach(*, actor, document: Document, upload: UploadedFile) -> SignedSca
     if case.state == State.ARCHIVED:
         raise Conflict(_("The case is archived: its records can no longer change."))
     content_type = scan_check(upload)
-    digest = hashlib.sha256()
-    upload.seek(0)
-    for chunk in upload.chunks(CHUNK):
-        digest.update(chunk)
-    sha256 = digest.hexdigest()
+    sha256 = sha256_of(upload)
     event = event_record(
         actor=actor,
         action="document.scan_attach",
