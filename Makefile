@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PG_URL ?= $(or $(DATABASE_URL),postgres://root@127.0.0.1:5432/bangban)
 SYSTEM_PACKAGES := chromium fonts-noto-cjk gettext libpango-1.0-0 libpangoft2-1.0-0 poppler-utils
 
-.PHONY: run test test-sqlite test-pg lint format messages assets install system-deps redis demo clean
+.PHONY: run test test-sqlite test-pg lint format messages assets install system-deps redis demo clean docs bench bench-smoke
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,13 +60,13 @@ demo: install .env
 	$(BIN)/bangban demo --seed 1
 
 lint: install
-	$(BIN)/ruff check src tests scripts
-	$(BIN)/ruff format --check src tests scripts
+	$(BIN)/ruff check src tests scripts bench
+	$(BIN)/ruff format --check src tests scripts bench
 	$(BIN)/lint-imports
 
 format: install
-	$(BIN)/ruff format src tests scripts
-	$(BIN)/ruff check --fix src tests scripts
+	$(BIN)/ruff format src tests scripts bench
+	$(BIN)/ruff check --fix src tests scripts bench
 
 messages: install
 	cd src/bangban && ../../$(BIN)/bangban makemessages -l zh_Hans --no-obsolete --no-location
@@ -85,7 +85,26 @@ test-pg: install assets .env redis
 	  echo "PostgreSQL unreachable: skipping the PostgreSQL run (CI would fail)"; exit 0; }; \
 	DATABASE_URL="$(PG_URL)" $(BIN)/pytest
 
-test: system-deps install assets .env lint test-sqlite test-pg
+# The user manual: the browser test takes every screenshot (on the demo county) into
+# var/manual/img, failing when one is missing; the build writes the HTML pages and the PDFs
+# into var/manual/site (also served under /help/).
+docs: system-deps install assets .env
+	env -u DATABASE_URL $(BIN)/pytest -p no:randomly tests/e2e/test_manual_screenshots.py
+	$(BIN)/bangban manual build
+
+# The benchmark (bench/README.md): SCALE cases on PostgreSQL when DATABASE_URL is set (in its
+# own database, <name>_bench), else on SQLite in var/bench. Results go to bench/results/.
+SCALE ?= 100000
+bench: install .env
+	$(BIN)/python bench/run.py --scale $(SCALE)
+
+# The smoke run `make test` makes, so the benchmark keeps working: small, PostgreSQL, no
+# timing asserted, no result file written.
+bench-smoke: install .env
+	@bash scripts/ensure_postgres.sh "$(PG_URL)" || { echo "PostgreSQL unreachable: the bench smoke needs it"; exit 1; }
+	DATABASE_URL="$(PG_URL)" $(BIN)/python bench/run.py --scale 2000 --requests 5 --seconds 3 --no-write
+
+test: system-deps install assets .env lint test-sqlite test-pg bench-smoke
 
 clean:
 	rm -rf $(VENV) node_modules src/bangban/static/vendor var

@@ -31,18 +31,34 @@ from bangban.org.models import Role, Unit
 from bangban.org.scoping import in_scope, scope_path
 
 
+def _subtree_ids(actor, path: str) -> list[int]:
+    """The ids of the units below `path`, kept on the actor for the rest of the request."""
+    cached = getattr(actor, "_subtree_ids", None)
+    if cached is None or cached[0] != path:
+        ids = list(Unit.objects.filter(path__startswith=path).values_list("pk", flat=True))
+        cached = (path, ids)
+        actor._subtree_ids = cached
+    return cached[1]
+
+
 def _visible_q(actor) -> Q | None:
-    """The filter for the cases the actor sees; None: nothing; Q(): everything."""
+    """The filter for the cases the actor sees; None: nothing; Q(): everything.
+
+    The subtree is matched by a list of unit ids (read once, a few hundred at most), not
+    through a join on the unit's path: the case table's own indexes then serve the scope (a
+    bitmap OR of the unit and joint-unit indexes), and the queue's partial index can walk the
+    open cases in queue order."""
     path = scope_path(actor)
     if path is None:
         return None
     if path == "":
         return Q()
+    subtree = _subtree_ids(actor, path)
     if actor.role == Role.LIAISON:
-        return Q(
-            Exists(Task.objects.filter(case=OuterRef("pk"), department__path__startswith=path))
-        ) | Q(unit__path__startswith=path)
-    return Q(unit__path__startswith=path) | Q(joint_unit__path__startswith=path)
+        return Q(Exists(Task.objects.filter(case=OuterRef("pk"), department__in=subtree))) | Q(
+            unit__in=subtree
+        )
+    return Q(unit__in=subtree) | Q(joint_unit__in=subtree)
 
 
 def cases_visible(*, actor) -> QuerySet[Case]:
@@ -92,7 +108,10 @@ def cases_filtered(queryset: QuerySet[Case], filters: CaseFilters) -> QuerySet[C
     if filters.state:
         queryset = queryset.filter(state=filters.state)
     if filters.item:
-        queryset = queryset.filter(items__item_id=filters.item)
+        # Exists, not a join: a join repeats a case per matching item and needs DISTINCT.
+        queryset = queryset.filter(
+            Exists(CaseItem.objects.filter(case=OuterRef("pk"), item_id=filters.item))
+        )
     if filters.category:
         queryset = queryset.filter(category=filters.category)
     if filters.channel:
@@ -112,7 +131,7 @@ def cases_filtered(queryset: QuerySet[Case], filters: CaseFilters) -> QuerySet[C
 
 
 # The workbench queues (工作台).
-QUEUES = ("mine", "unassigned", "tasks", "due_soon", "overdue", "all")
+QUEUES = ("mine", "unassigned", "tasks", "due_soon", "overdue", "open", "all")
 
 
 def case_queue(*, actor, queue: str, filters: CaseFilters | None = None) -> QuerySet[Case]:
@@ -128,6 +147,8 @@ def case_queue(*, actor, queue: str, filters: CaseFilters | None = None) -> Quer
         queryset = queryset.filter(_warning_q("due_soon", today))
     elif queue == "overdue":
         queryset = queryset.filter(_warning_q("overdue", today))
+    elif queue == "open":
+        queryset = queryset.filter(state__in=OPEN)
     elif queue == "tasks":
         queryset = queryset.filter(
             Exists(
@@ -142,9 +163,7 @@ def case_queue(*, actor, queue: str, filters: CaseFilters | None = None) -> Quer
         raise NotFound(_("There is no such queue."))
     if filters is not None:
         queryset = cases_filtered(queryset, filters)
-    return _list_related(queryset.distinct()).order_by(
-        "-special_group", "due_date", "-registered_at", "pk"
-    )
+    return _list_related(queryset).order_by("-special_group", "due_date", "-registered_at", "pk")
 
 
 def tasks_for_department(*, actor, pending_only: bool = True) -> QuerySet[Task]:

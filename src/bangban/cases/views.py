@@ -59,6 +59,7 @@ QUEUE_LABELS = {
     "tasks": gettext_lazy("My department's tasks"),
     "due_soon": gettext_lazy("Due soon"),
     "overdue": gettext_lazy("Overdue"),
+    "open": gettext_lazy("Open cases"),
     "all": gettext_lazy("All cases"),
 }
 
@@ -345,6 +346,8 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     context = {
         "case": case,
         "action": chosen,
+        # The rule of the procedure this action implements (in-app help).
+        "rule": workflow.RULE_OF[chosen].rule,
         "form": form,
         "conflict": conflict,
         "archive_missing": case.archive_missing if chosen == Action.ARCHIVE else (),

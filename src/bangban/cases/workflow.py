@@ -148,6 +148,9 @@ class Rule:
     documents: tuple[Document, ...] = ()
     # Actions that need a written reason (refusal, pause, termination, …).
     needs_reason: bool = False
+    # The rule of the procedure the action implements, in one sentence citing its source
+    # (shown above the action's form).
+    rule: Promise | str = ""
 
 
 OPEN = frozenset(
@@ -164,14 +167,30 @@ RULES: tuple[Rule, ...] = (
         CHECKING,
         State.AWAITING_MATERIALS,
         documents=(Document.ONE_TIME_NOTICE,),
+        rule=_(
+            "List every missing material at once, in writing, with how to obtain each and the"
+            " deadline to supply it; never only by word of mouth (004 §二(三)2; 002 第十九条(二))."
+        ),
     ),
-    Rule(Action.RECEIVE_SUPPLEMENT, frozenset({State.AWAITING_MATERIALS}), State.REGISTERED),
+    Rule(
+        Action.RECEIVE_SUPPLEMENT,
+        frozenset({State.AWAITING_MATERIALS}),
+        State.REGISTERED,
+        rule=_(
+            "When the missing materials come in, check on the spot again that everything is "
+            "complete before deciding on acceptance (004 §二(三)2; 002 第十九条)."
+        ),
+    ),
     Rule(
         Action.ACCEPT,
         frozenset({State.REGISTERED}),
         State.ACCEPTED,
         guards=(NOT_DISHONEST_PROXY,),
         documents=(Document.ACCEPTANCE_RECEIPT,),
+        rule=_(
+            "Complete materials that meet the requirements are accepted at once, with an "
+            "acceptance receipt naming the item, the receiver and the date (002 第十九条(一))."
+        ),
     ),
     Rule(
         Action.ACCEPT_TOLERATED,
@@ -179,6 +198,10 @@ RULES: tuple[Rule, ...] = (
         State.ACCEPTED,
         guards=(NOT_DISHONEST_PROXY,),
         documents=(Document.ACCEPTANCE_RECEIPT, Document.DEFICIENCY_COMMITMENT),
+        rule=_(
+            "Where tolerated-deficiency acceptance applies, accept first and state at once "
+            "every material still to be supplied and its deadline (002 第十九条(三))."
+        ),
     ),
     Rule(
         Action.REFUSE,
@@ -186,6 +209,10 @@ RULES: tuple[Rule, ...] = (
         State.REFUSED,
         documents=(Document.REFUSAL_NOTICE,),
         needs_reason=True,
+        rule=_(
+            "A request that does not qualify is refused by a written decision that states and"
+            " explains the reason (002 第十九条(三); 000 §三)."
+        ),
     ),
     Rule(
         Action.SIGN_AGREEMENT,
@@ -193,31 +220,165 @@ RULES: tuple[Rule, ...] = (
         None,
         guards=(PROXY_ONLY, AGREEMENT_NOT_SIGNED),
         documents=(Document.DELEGATION_AGREEMENT,),
+        rule=_(
+            "A proxy case needs the delegation agreement signed by the applicant and the "
+            "agent before any proxy work starts (001 §六(二)1, annex 6; 000 §五(二)2)."
+        ),
     ),
     Rule(
-        Action.START, frozenset({State.ACCEPTED}), State.IN_PROGRESS, guards=(AGREEMENT_FOR_PROXY,)
+        Action.START,
+        frozenset({State.ACCEPTED}),
+        State.IN_PROGRESS,
+        guards=(AGREEMENT_FOR_PROXY,),
+        rule=_(
+            "Once the materials are complete and handed over and the agreement is signed, the"
+            " work starts as agreed and each department task is opened (001 §六(二)2; 004 "
+            "§二(三)2)."
+        ),
     ),
-    Rule(Action.ASSIGN, OPEN, None),
-    Rule(Action.RECORD_HANDOVER, NOT_ARCHIVED, None, documents=(Document.HANDOVER_LIST,)),
-    Rule(Action.SUBMIT_TASK, frozenset({State.IN_PROGRESS}), None),
-    Rule(Action.DECIDE_TASK, frozenset({State.IN_PROGRESS}), None),
-    Rule(Action.URGE, frozenset({State.IN_PROGRESS}), None),
-    Rule(Action.SUPERVISE, OPEN, None, needs_reason=True),
-    Rule(Action.PLAN, WORKING, None),
-    Rule(Action.PROGRESS, WORKING, None),
-    Rule(Action.REMOTE_CONSULT, OPEN, None),
-    Rule(Action.TRANSFER, OPEN, None, needs_reason=True),
-    Rule(Action.ESCALATE, OPEN, None, needs_reason=True),
-    Rule(Action.PAUSE, frozenset({State.IN_PROGRESS}), State.PAUSED, needs_reason=True),
-    Rule(Action.RESUME, frozenset({State.PAUSED}), State.IN_PROGRESS),
+    Rule(
+        Action.ASSIGN,
+        OPEN,
+        None,
+        rule=_(
+            "The point dispatches the case online to one named agent of the point, who "
+            "answers for it to the end (003 §四(三)1; 000 §四(二))."
+        ),
+    ),
+    Rule(
+        Action.RECORD_HANDOVER,
+        NOT_ARCHIVED,
+        None,
+        documents=(Document.HANDOVER_LIST,),
+        rule=_(
+            "Every handover of materials is recorded on the handover list with each material,"
+            " its copies and both signatures, so that it is always known who holds what (000 "
+            "§五(一)1; 004 §二(三)3)."
+        ),
+    ),
+    Rule(
+        Action.SUBMIT_TASK,
+        frozenset({State.IN_PROGRESS}),
+        None,
+        rule=_(
+            "The agent takes the application to each approving department and follows it up "
+            "(000 §五(二)3; 001 §六(二)2)."
+        ),
+    ),
+    Rule(
+        Action.DECIDE_TASK,
+        frozenset({State.IN_PROGRESS}),
+        None,
+        rule=_(
+            "The department decides within its promised time limit; a decision not to approve"
+            " states its reason (002 第二十条)."
+        ),
+    ),
+    Rule(
+        Action.URGE,
+        frozenset({State.IN_PROGRESS}),
+        None,
+        rule=_(
+            "Work that falls behind is urged at once, so that the case is completed within "
+            "its time limit (000 §五(二)3)."
+        ),
+    ),
+    Rule(
+        Action.SUPERVISE,
+        OPEN,
+        None,
+        needs_reason=True,
+        rule=_(
+            "A case that is stalled or overdue is supervised by the point manager until it is"
+            " completed (000 §五(二)3)."
+        ),
+    ),
+    Rule(
+        Action.PLAN,
+        WORKING,
+        None,
+        rule=_(
+            "For a complex project with many steps, agree a plan with the applicant with "
+            "clear milestones (001 §六(二)3)."
+        ),
+    ),
+    Rule(
+        Action.PROGRESS,
+        WORKING,
+        None,
+        rule=_(
+            "Track the plan milestone by milestone and tell the applicant how far the case "
+            "has come (001 §六(二)3)."
+        ),
+    ),
+    Rule(
+        Action.REMOTE_CONSULT,
+        OPEN,
+        None,
+        rule=_(
+            "A town or village agent consults the county agents remotely on an item of the "
+            "upper tier (001 §五(四))."
+        ),
+    ),
+    Rule(
+        Action.TRANSFER,
+        OPEN,
+        None,
+        needs_reason=True,
+        rule=_(
+            "An item to be handled by another tier is transferred to the point responsible "
+            "for it; its history stays on the case (001 §六(二)2)."
+        ),
+    ),
+    Rule(
+        Action.ESCALATE,
+        OPEN,
+        None,
+        needs_reason=True,
+        rule=_(
+            "An item to be handled by the upper tier is put to it, to coordinate the "
+            "departments for joint handling (001 §六(二)2)."
+        ),
+    ),
+    Rule(
+        Action.PAUSE,
+        frozenset({State.IN_PROGRESS}),
+        State.PAUSED,
+        needs_reason=True,
+        rule=_(
+            "While the case waits for the applicant, its time limit stops; record why, and "
+            "keep the applicant informed (001 §六(二)3; 002 第二十一条)."
+        ),
+    ),
+    Rule(
+        Action.RESUME,
+        frozenset({State.PAUSED}),
+        State.IN_PROGRESS,
+        rule=_(
+            "The work resumes; the working days spent paused move the due dates back (001 "
+            "§六(二)3)."
+        ),
+    ),
     Rule(
         Action.COMPLETE,
         frozenset({State.IN_PROGRESS}),
         State.COMPLETED,
         guards=(TASKS_DECIDED,),
         documents=(Document.COMPLETION_NOTICE,),
+        rule=_(
+            "On completion, record the results and issue the completion notice for the "
+            "applicant to sign (000 §五(二)4, annex 7)."
+        ),
     ),
-    Rule(Action.DELIVER, frozenset({State.COMPLETED}), State.DELIVERED),
+    Rule(
+        Action.DELIVER,
+        frozenset({State.COMPLETED}),
+        State.DELIVERED,
+        rule=_(
+            "Deliver the results at the window, by free post, to the door or electronically, "
+            "each piece checked with the applicant (002 第二十二条; 001 §六(二)5)."
+        ),
+    ),
     Rule(
         Action.TERMINATE,
         OPEN,
@@ -225,6 +386,11 @@ RULES: tuple[Rule, ...] = (
         guards=(MATERIALS_RETURNED,),
         documents=(Document.TERMINATION_FORMS,),
         needs_reason=True,
+        rule=_(
+            "Terminate only on a ground of the procedure, after handing every material back, "
+            "with the termination forms of both sides (001 §六(二)4; 000 §五(二)4, annexes 5 and "
+            "6)."
+        ),
     ),
     # 一事一评: every finished case is rated, a refused or terminated one too.
     Rule(
@@ -233,12 +399,20 @@ RULES: tuple[Rule, ...] = (
         None,
         guards=(NOT_RATED,),
         documents=(Document.EVALUATION_FORM,),
+        rule=_(
+            "Every finished case is rated by the applicant on the evaluation form, once per "
+            "case (000 §五(二)5, annex 9; 002 第三十五条)."
+        ),
     ),
     Rule(
         Action.ARCHIVE,
         frozenset({State.DELIVERED, State.TERMINATED, State.REFUSED}),
         State.ARCHIVED,
         guards=(ARCHIVE_COMPLETE,),
+        rule=_(
+            "File everything of the case as one archive and check that it is complete before "
+            "it is locked (一事一档, 000 §五(二)6)."
+        ),
     ),
 )
 RULE_OF: dict[Action, Rule] = {rule.action: rule for rule in RULES}

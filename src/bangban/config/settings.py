@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "bangban.portal",
     "bangban.demo",
     "bangban.assessment",
+    "bangban.manual",
 ]
 
 MIDDLEWARE = [
@@ -87,6 +88,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "bangban.portal.elder.elder_mode",
+                "bangban.manual.context_processors.help_link",
             ],
         },
     },
@@ -304,3 +306,7 @@ BANGBAN_PORTAL_PHOTO_MAX_MB = env.int("BANGBAN_PORTAL_PHOTO_MAX_MB", default=5)
 BANGBAN_BOOKING_SLOT_MINUTES = env.int("BANGBAN_BOOKING_SLOT_MINUTES", default=30)
 BANGBAN_BOOKING_SLOT_CAPACITY = env.int("BANGBAN_BOOKING_SLOT_CAPACITY", default=4)
 BANGBAN_BOOKING_DAYS = env.int("BANGBAN_BOOKING_DAYS", default=7)
+
+# The user manual's Markdown chapters (docs/manual of the checkout, or of BANGBAN_HOME); the
+# screenshots and the built HTML and PDF go under VAR_DIR/manual.
+BANGBAN_MANUAL_DIR = Path(env.str("BANGBAN_MANUAL_DIR", default=str(HOME_DIR / "docs" / "manual")))

@@ -36,6 +36,7 @@ urlpatterns = [
     path("assessment/", include("bangban.assessment.urls")),
     path("feedback/", include("bangban.feedback.urls")),
     path("notify/", include("bangban.notify.urls")),
+    path("help/", include("bangban.manual.urls")),
     # Agents' photos are published on the public roster. A large deployment lets nginx serve
     # MEDIA_ROOT instead (docs/operations.md); a single-machine point needs nothing more.
     re_path(r"^media/(?P<path>agents/[\w.-]+)$", serve, {"document_root": settings.MEDIA_ROOT}),

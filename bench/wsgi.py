@@ -1,0 +1,8 @@
+"""The benchmark server's WSGI entry (settings: bench/settings.py)."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings")
+application = get_wsgi_application()
