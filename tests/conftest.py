@@ -23,6 +23,17 @@ def _fresh_cache():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_calendar_snapshot():
+    """Each test reads the calendar its own database holds: a snapshot loaded inside an
+    earlier test's rolled-back transaction would otherwise outlive it."""
+    from bangban.core.calendar import calendar_changed
+
+    calendar_changed()
+    yield
+    calendar_changed()
+
+
+@pytest.fixture(autouse=True)
 def _calendar_after_flush(request):
     """A transactional test (live server, threads) ends with a flush, which also empties what
     the migrations seeded — the working-day calendar. Serialized rollback is meant to restore

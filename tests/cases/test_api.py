@@ -577,9 +577,10 @@ def test_the_ledger_filters_and_queues(world):
     refused(agent.get(CASES, {"queue": "someone_elses"}), 400, "queue")
 
 
-# The session and its user (2), the user's unit (1), the count and the page (2), the page's
-# items (1), the working-day calendar for the warning levels (2), the session's renewal (3).
-LEDGER_QUERIES = 11
+# The session and its user (2), the user's unit (1), the units of the user's area (1), the
+# count and the page (2), the page's items (1), the working-day calendar for the warning levels
+# (2, read once into the process's snapshot), the session's renewal (3).
+LEDGER_QUERIES = 12
 
 
 def test_the_ledger_costs_the_same_queries_however_many_cases(world, django_assert_max_num_queries):

@@ -425,18 +425,6 @@ class TimelineSerializer(serializers.ModelSerializer):
         return _name(entry.actor)
 
 
-class CasePage:
-    """`selectors.case_detail` as one object: its parts (items, tasks, holdings…) and, for
-    everything else, the case's own attributes, so nested serializers read both alike."""
-
-    def __init__(self, detail: dict[str, Any]):
-        self._detail = detail
-
-    def __getattr__(self, name: str) -> Any:
-        detail = self.__dict__["_detail"]
-        return detail[name] if name in detail else getattr(detail["case"], name)
-
-
 class CaseDetailSerializer(CaseSummarySerializer):
     """The case page (a `CasePage`) and the actions the workflow allows now."""
 
@@ -977,7 +965,9 @@ class CaseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def _detail(self, pk: int | str) -> dict[str, Any]:
         detail = selectors.case_detail(actor=self.request.user, pk=int(pk))
-        return CaseDetailSerializer(CasePage(detail), context=self.get_serializer_context()).data
+        return CaseDetailSerializer(
+            selectors.CasePage(detail), context=self.get_serializer_context()
+        ).data
 
     def _read(
         self, request: Request, pk: str, serializer_class: type[serializers.Serializer]

@@ -6,7 +6,7 @@ What a department keeps once it has decided its task is the application as filed
 then it is held on the case, and must come back before a termination completes."""
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
@@ -50,26 +50,37 @@ def _handovers(case: Case):
     return case.handovers.select_related("department").prefetch_related("lines")
 
 
-def holdings(case: Case) -> list[Holding]:
+def holdings(case: Case, handovers: Sequence[Handover] | None = None) -> list[Holding]:
     """The case page's answer to "who holds what now": every positive balance, the applicant's
-    own papers excepted (the applicant is where they come from and go back to)."""
-    names = {h.department_id: h.department.name for h in _handovers(case) if h.department_id}
+    own papers excepted (the applicant is where they come from and go back to). `handovers`,
+    when the caller has read them already (with their departments and lines)."""
+    if handovers is None:
+        handovers = list(_handovers(case))
+    names = {h.department_id: h.department.name for h in handovers if h.department_id}
     rows = [
         Holding(party, dept, names.get(dept, ""), material, copies)
-        for (party, dept, material), copies in balances(_handovers(case)).items()
+        for (party, dept, material), copies in balances(handovers).items()
         if copies > 0 and party != Party.APPLICANT
     ]
     return sorted(rows, key=lambda h: (h.party, h.department_name, h.material))
 
 
-def held_by_service(case: Case) -> dict[str, int]:
+def held_by_service(
+    case: Case,
+    handovers: Sequence[Handover] | None = None,
+    deciding: set[int] | None = None,
+) -> dict[str, int]:
     """Material → copies the service side still holds: the agent, and every department whose
-    tasks on the case are not all decided."""
-    deciding = set(
-        case.tasks.filter(decision="").values_list("department_id", flat=True).distinct()
-    )
+    tasks on the case are not all decided (`deciding`: those departments' ids, when the caller
+    has the tasks already)."""
+    if deciding is None:
+        deciding = set(
+            case.tasks.filter(decision="").order_by().values_list("department_id", flat=True)
+        )
+    if handovers is None:
+        handovers = list(_handovers(case))
     held: dict[str, int] = defaultdict(int)
-    for (party, dept, material), copies in balances(_handovers(case)).items():
+    for (party, dept, material), copies in balances(handovers).items():
         if copies <= 0:
             continue
         if party == Party.AGENT or (party == Party.DEPARTMENT and dept in deciding):

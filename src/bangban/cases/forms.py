@@ -30,6 +30,7 @@ from bangban.cases.workflow import State
 from bangban.catalog.forms import BootstrapMixin
 from bangban.catalog.models import Item
 from bangban.core.errors import ValidationFailed
+from bangban.core.widgets import FastSelect
 from bangban.org.models import Agent, Level, Role, Unit
 
 # What <input type="datetime-local"> sends and shows.
@@ -55,18 +56,25 @@ class CaseFilterForm(BootstrapMixin, forms.Form):
     """The filters above every queue. Sent with GET, so a filtered list is a link."""
 
     q = forms.CharField(label=_("Case number or applicant"), max_length=100, required=False)
-    state = forms.ChoiceField(label=_("State"), choices=_any(State.choices), required=False)
+    state = forms.ChoiceField(
+        label=_("State"), choices=_any(State.choices), required=False, widget=FastSelect
+    )
     item = forms.ModelChoiceField(
         label=_("Item"),
         queryset=Item.objects.order_by("name", "pk"),
         required=False,
         empty_label=_("All"),
+        widget=FastSelect,
     )
     category = forms.ChoiceField(
-        label=_("Category"), choices=_any(Category.choices), required=False
+        label=_("Category"), choices=_any(Category.choices), required=False, widget=FastSelect
     )
-    channel = forms.ChoiceField(label=_("Channel"), choices=_any(Channel.choices), required=False)
-    warning = forms.ChoiceField(label=_("Warning"), choices=_any(Warning.choices), required=False)
+    channel = forms.ChoiceField(
+        label=_("Channel"), choices=_any(Channel.choices), required=False, widget=FastSelect
+    )
+    warning = forms.ChoiceField(
+        label=_("Warning"), choices=_any(Warning.choices), required=False, widget=FastSelect
+    )
     registered_from = forms.DateField(
         label=_("Registered from"), required=False, widget=_date_input()
     )

@@ -238,17 +238,25 @@ def deadline_explained(case: Case, today: date | None = None) -> DeadlineExplain
 
 
 def case_detail(*, actor, pk: int) -> dict[str, Any]:
-    """Everything the case page shows, in a fixed number of queries."""
-    from bangban.cases.custody import holdings
+    """Everything the case page shows, in a fixed number of queries. The handovers and tasks
+    are read once and also answer the workflow guards' questions (`materials_held`,
+    `open_tasks`), which the page's and the API's CasePage read before the case's own
+    properties."""
+    from bangban.cases.custody import held_by_service, holdings
 
     case = case_get(actor=actor, pk=pk)
+    handovers = list(case.handovers.select_related("department").prefetch_related("lines"))
+    tasks = list(case.tasks.select_related("item", "department", "decided_by"))
+    deciding = {t.department_id for t in tasks if not t.decision}
     return {
         "case": case,
         "items": list(case.items.select_related("item", "item_version")),
         "timeline": list(timeline(case)),
-        "holdings": holdings(case),
-        "handovers": list(case.handovers.select_related("department").prefetch_related("lines")),
-        "tasks": list(case.tasks.select_related("item", "department", "decided_by")),
+        "holdings": holdings(case, handovers),
+        "handovers": handovers,
+        "tasks": tasks,
+        "materials_held": sum(held_by_service(case, handovers, deciding).values()),
+        "open_tasks": sum(1 for t in tasks if not t.decision),
         "notices": list(case.notices.all()),
         "deficiencies": list(case.deficiencies.all()),
         "incidents": list(case.incidents.all()),
@@ -258,6 +266,19 @@ def case_detail(*, actor, pk: int) -> dict[str, Any]:
         "meetings": list(case.meetings.all()),
         "deadline": deadline_explained(case),
     }
+
+
+class CasePage:
+    """`case_detail` as one object: its parts (items, tasks, holdings…) and, for everything
+    else, the case's own attributes — so nested serializers read both alike, and the workflow
+    guards read the counts the detail already holds instead of querying per guard."""
+
+    def __init__(self, detail: dict[str, Any]):
+        self._detail = detail
+
+    def __getattr__(self, name: str) -> Any:
+        detail = self.__dict__["_detail"]
+        return detail[name] if name in detail else getattr(detail["case"], name)
 
 
 def consultations_visible(*, actor) -> QuerySet[Consultation]:

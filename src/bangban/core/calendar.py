@@ -9,9 +9,12 @@ legal holidays, and the State Council publishes each year's schedule only around
 Writes (an administrator's override, a year's import) are in `bangban.core.services`.
 """
 
+import bisect
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cached_property
 
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
@@ -54,61 +57,105 @@ def kind_for(day: date, is_working_day: bool) -> str:
 
 
 @dataclass(frozen=True)
-class DueDate:
-    start: date
-    working_days: int
-    due_date: date
-    # Days off that a CalendarDay row names (a holiday span, weekend days inside it included).
-    skipped_holidays: list[tuple[date, str]]
-    # Weekend days that were counted because they are working days (调休上班).
-    adjusted_workdays: list[tuple[date, str]]
-    # Ordinary Saturdays and Sundays skipped.
-    skipped_weekends: int
-
-
-@dataclass(frozen=True)
 class _Day:
     is_working_day: bool
     name: str
 
 
-class _Window:
-    """The covered years (one query) and the calendar rows of a span of dates (one query per
-    span; a span is extended only when a count runs past it)."""
+@dataclass(frozen=True)
+class _Snapshot:
+    """The whole calendar in memory: the covered years, the rows that differ from the
+    Monday-to-Friday rule, and every working day of the covered years as a sorted list of
+    ordinals, so that a count is two bisections instead of a walk and two queries."""
 
-    def __init__(self, first: date, last: date):
-        self.years = set(CalendarYear.objects.values_list("year", flat=True))
-        self.rows: dict[date, _Day] = {}
-        self.last = first - ONE_DAY
-        self.extend(first, last)
-
-    def extend(self, first: date, last: date) -> None:
-        rows = CalendarDay.objects.filter(date__range=(first, last)).values_list(
-            "date", "is_working_day", "name"
-        )
-        self.rows.update({d: _Day(working, name) for d, working, name in rows})
-        self.last = max(self.last, last)
-
-    def check(self, day: date) -> None:
-        if day.year not in self.years:
-            raise CalendarNotCovered(day.year)
-
-    def day(self, day: date) -> tuple[bool, _Day | None]:
-        """Whether `day` is a working day, and its row if it has one."""
-        self.check(day)
-        if day > self.last:
-            self.extend(day, _clamp(day, 400))
-        row = self.rows.get(day)
-        if row is not None:
-            return row.is_working_day, row
-        return day.weekday() < 5, None
+    years: frozenset[int]
+    rows: dict[date, _Day]
+    working: list[int]
+    loaded_at: float
 
 
-def _clamp(day: date, days: int) -> date:
-    try:
-        return day + timedelta(days=days)
-    except OverflowError:
-        return date.max
+# Reloaded at most this many seconds after it was read, and at once in this process when the
+# calendar is written (`calendar_changed`). Another process sees a new holiday schedule within
+# this time — the schedule is entered weeks before its first day.
+SNAPSHOT_SECONDS = 60
+_state: dict[str, _Snapshot | None] = {"snapshot": None}
+
+
+def calendar_changed(**_kwargs) -> None:
+    """Forget the snapshot: the calendar was written (a signal receiver, and the services)."""
+    _state["snapshot"] = None
+
+
+def _snapshot() -> _Snapshot:
+    snap = _state["snapshot"]
+    if snap is not None and time.monotonic() - snap.loaded_at < SNAPSHOT_SECONDS:
+        return snap
+    years = frozenset(CalendarYear.objects.values_list("year", flat=True))
+    rows = {
+        d: _Day(working, name)
+        for d, working, name in CalendarDay.objects.values_list("date", "is_working_day", "name")
+    }
+    working = []
+    for year in sorted(years):
+        day, last = date(year, 1, 1), date(year, 12, 31)
+        while day <= last:
+            row = rows.get(day)
+            if row.is_working_day if row is not None else day.weekday() < 5:
+                working.append(day.toordinal())
+            day += ONE_DAY
+    snap = _Snapshot(years, rows, working, time.monotonic())
+    _state["snapshot"] = snap
+    return snap
+
+
+def _check_years(snap: _Snapshot, first: int, last: int) -> None:
+    """Every year from `first` to `last` must be covered; the first that is not is named."""
+    for year in range(first, last + 1):
+        if year not in snap.years:
+            raise CalendarNotCovered(year)
+
+
+@dataclass(frozen=True)
+class DueDate:
+    start: date
+    working_days: int
+    due_date: date
+
+    @cached_property
+    def _explained(self) -> tuple[list[tuple[date, str]], list[tuple[date, str]], int]:
+        rows = _snapshot().rows
+        holidays: list[tuple[date, str]] = []
+        adjusted: list[tuple[date, str]] = []
+        weekends = 0
+        day = self.start
+        while day < self.due_date:
+            day += ONE_DAY
+            row = rows.get(day)
+            weekend = day.weekday() >= 5
+            working = row.is_working_day if row is not None else not weekend
+            if working:
+                if weekend:
+                    adjusted.append((day, row.name if row else ""))
+            elif row is not None and (row.name or not weekend):
+                holidays.append((day, row.name or _("holiday")))
+            else:
+                weekends += 1
+        return holidays, adjusted, weekends
+
+    @property
+    def skipped_holidays(self) -> list[tuple[date, str]]:
+        """Days off that a CalendarDay row names (a holiday span, weekend days inside it)."""
+        return self._explained[0]
+
+    @property
+    def adjusted_workdays(self) -> list[tuple[date, str]]:
+        """Weekend days that were counted because they are working days (调休上班)."""
+        return self._explained[1]
+
+    @property
+    def skipped_weekends(self) -> int:
+        """Ordinary Saturdays and Sundays skipped."""
+        return self._explained[2]
 
 
 def _check_count(working_days: int) -> None:
@@ -129,10 +176,10 @@ def _check_count(working_days: int) -> None:
 
 
 def is_working_day(d: date) -> bool:
-    if not CalendarYear.objects.filter(year=d.year).exists():
-        raise CalendarNotCovered(d.year)
-    row = CalendarDay.objects.filter(date=d).values_list("is_working_day", flat=True).first()
-    return d.weekday() < 5 if row is None else row
+    snap = _snapshot()
+    _check_years(snap, d.year, d.year)
+    row = snap.rows.get(d)
+    return d.weekday() < 5 if row is None else row.is_working_day
 
 
 def add_working_days(start: date, working_days: int) -> DueDate:
@@ -143,34 +190,21 @@ def add_working_days(start: date, working_days: int) -> DueDate:
     Zero working days ends on `start` itself. Every date visited must lie in a covered year,
     the start's own year included."""
     _check_count(working_days)
-    # 250 or so working days a year: twice the count plus two months covers any real span in
-    # one query; `_Window.day` loads more if not.
-    window = _Window(start, _clamp(start, working_days * 2 + 60))
-    window.check(start)
-    holidays: list[tuple[date, str]] = []
-    adjusted: list[tuple[date, str]] = []
-    weekends = 0
-    day, counted = start, 0
-    while counted < working_days:
-        day += ONE_DAY
-        working, row = window.day(day)
-        weekend = day.weekday() >= 5
-        if working:
-            counted += 1
-            if weekend:
-                adjusted.append((day, row.name if row else ""))
-        elif row is not None and (row.name or not weekend):
-            holidays.append((day, row.name or _("holiday")))
-        else:
-            weekends += 1
-    return DueDate(
-        start=start,
-        working_days=working_days,
-        due_date=day,
-        skipped_holidays=holidays,
-        adjusted_workdays=adjusted,
-        skipped_weekends=weekends,
-    )
+    snap = _snapshot()
+    _check_years(snap, start.year, start.year)
+    if working_days == 0:
+        return DueDate(start=start, working_days=0, due_date=start)
+    index = bisect.bisect_right(snap.working, start.toordinal()) + working_days - 1
+    if index >= len(snap.working):
+        # The count runs past the last covered year: name the first year it cannot enter.
+        year = start.year
+        while year in snap.years:
+            year += 1
+        raise CalendarNotCovered(year)
+    due = date.fromordinal(snap.working[index])
+    # A gap in the covered years is skipped by the list: the count may not cross it.
+    _check_years(snap, start.year, due.year)
+    return DueDate(start=start, working_days=working_days, due_date=due)
 
 
 def working_days_between(start: date, end: date) -> int:
@@ -180,41 +214,19 @@ def working_days_between(start: date, end: date) -> int:
         return 0
     if end < start:
         return -working_days_between(end, start)
-    window = _Window(start, end)
-    window.check(start)
-    count, day = 0, start
-    while day < end:
-        day += ONE_DAY
-        working, _row = window.day(day)
-        count += working
-    return count
+    snap = _snapshot()
+    _check_years(snap, start.year, end.year)
+    working = snap.working
+    return bisect.bisect_right(working, end.toordinal()) - bisect.bisect_right(
+        working, start.toordinal()
+    )
 
 
 def working_days_from(start: date, ends: Iterable[date]) -> dict[date, int]:
-    """`working_days_between(start, end)` for many ends at once, on one calendar window (two
-    queries whatever the number of ends): for lists that show the days left of each row.
-    Raises CalendarNotCovered when a day to count lies in a year without a calendar."""
-    wanted = sorted(set(ends))
-    if not wanted:
-        return {}
-    first, last = min(wanted[0], start), max(wanted[-1], start)
-    window = _Window(first, last)
-    window.check(start)
-    counts: dict[date, int] = {}
-    # Forward from start for later ends, backward for earlier ones, one pass each way.
-    count, day = 0, start
-    for end in (e for e in wanted if e >= start):
-        while day < end:
-            day += ONE_DAY
-            count += window.day(day)[0]
-        counts[end] = count
-    count, day = 0, start
-    for end in (e for e in reversed(wanted) if e < start):
-        while day > end:
-            count += window.day(day)[0]
-            day -= ONE_DAY
-        counts[end] = -count
-    return counts
+    """`working_days_between(start, end)` for many ends at once: for lists that show the days
+    left of each row. Raises CalendarNotCovered when a day to count lies in a year without a
+    calendar."""
+    return {end: working_days_between(start, end) for end in set(ends)}
 
 
 # The explanation sentence ------------------------------------------------------------------

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from bangban.core.calendar import kind_for
+from bangban.core.calendar import calendar_changed, kind_for
 from bangban.core.errors import PermissionDenied, ValidationFailed
 from bangban.core.events import event_record
 from bangban.core.identifiers import CreditCodeCheck, validate_credit_code
@@ -234,6 +234,9 @@ def calendar_year_import(
                 setattr(row, field, value)
             to_update.append(row)
     CalendarDay.objects.bulk_create(to_create)
+    # Bulk writes send no signal: refresh the in-process calendar snapshot here.
+    calendar_changed()
+    transaction.on_commit(calendar_changed)
     # bulk_update skips auto_now, so the update time is set here.
     for row in to_update:
         row.save()
