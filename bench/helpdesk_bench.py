@@ -40,8 +40,8 @@ def _env(var: Path) -> dict:
     env["DJANGO_SETTINGS_MODULE"] = "settings"
     env["HELPDESK_VAR"] = str(var)
     env["PYTHONPATH"] = f"{SITE}:{BENCH}"
-    url = os.environ.get("DATABASE_URL")
-    if url:
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith("postgres"):
         parts = urlsplit(url)
         env["HELPDESK_DATABASE_URL"] = urlunsplit(
             parts._replace(path=parts.path.rstrip("/") + "_helpdesk")

@@ -25,7 +25,8 @@ sys.path.insert(0, str(BENCH))
 
 
 def _bench_database_url(url: str | None) -> str | None:
-    if not url:
+    """The PostgreSQL database of the benchmark (`<name>_bench`), or None for SQLite."""
+    if not url or not url.startswith("postgres"):
         return None
     parts = urlsplit(url)
     name = parts.path.lstrip("/") or "bangban"
@@ -120,10 +121,8 @@ def main() -> int:
     env["DJANGO_SETTINGS_MODULE"] = "settings"
     env["PYTHONPATH"] = str(BENCH)
     url = _bench_database_url(os.environ.get("DATABASE_URL"))
-    if url:
-        env["DATABASE_URL"] = url
-    else:
-        env.pop("DATABASE_URL", None)
+    # Always explicit: a DATABASE_URL in .env must never lead the benchmark into real data.
+    env["DATABASE_URL"] = url or f"sqlite:///{var_dir / 'bangban.sqlite3'}"
     os.environ.clear()
     os.environ.update(env)
 
@@ -151,6 +150,9 @@ def main() -> int:
 
     django.setup()
     from django.db import connection
+
+    name = str(connection.settings_dict["NAME"])
+    assert name.endswith("_bench") or name.startswith(str(var_dir)), f"not a bench database: {name}"
 
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
