@@ -19,6 +19,26 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 SITE = BENCH / "helpdesk_site"
 PASSWORD = "Bench@2026!"
+DASHBOARD_BUDGET = 300.0
+
+
+def _bounded(client: Client, path: str, *, n: int, budget: float) -> Figure:
+    """Up to `n` timed GETs after one warm-up, stopping once `budget` seconds are spent (but
+    never before 3): a page that takes a minute cannot be asked 30 times in a bounded run."""
+    measure(client, "warm-up", path, n=0, warmup=1)
+    figure = Figure("dashboard")
+    started = time.monotonic()
+    while len(figure.samples) < n and (
+        len(figure.samples) < 3 or time.monotonic() - started < budget
+    ):
+        status, headers, body, seconds = client.get(path)
+        if status != 200:
+            raise RuntimeError(f"helpdesk dashboard answered {status}: {body[:200]!r}")
+        figure.samples.append(seconds * 1000)
+        if "X-Queries" in headers:
+            figure.queries.append(int(headers["X-Queries"]))
+    figure.extra["bounded_seconds"] = budget
+    return figure
 
 
 def _venv(var: Path, out) -> Path:
@@ -145,7 +165,9 @@ def run(*, scale: int, args, out) -> dict:
             "ticket_page",
             measure(client, "ticket_page", [f"/tickets/{i}/" for i in range(1, n + 1)], n=n),
         )
-        keep("dashboard", measure(client, "dashboard", "/dashboard/", n=min(n, 30), warmup=1))
+        # Its dashboard takes a minute or more at a million tickets: measured for at most
+        # DASHBOARD_BUDGET seconds (at least 3 requests), and the count is reported.
+        keep("dashboard", _bounded(client, "/dashboard/", n=n, budget=DASHBOARD_BUDGET))
 
         def create(c: Client, index: int, i: int) -> bool:
             status, _h, _b, _s = c.post_json(

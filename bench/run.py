@@ -107,6 +107,12 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=30, help="throughput run length")
     parser.add_argument("--reuse", action="store_true", help="keep the generated database")
     parser.add_argument("--no-helpdesk", action="store_true")
+    parser.add_argument(
+        "--helpdesk-from",
+        metavar="RESULTS_JSON",
+        help="take django-helpdesk's figures from an earlier run's results (same scale), "
+        "instead of measuring it again; the results file says so",
+    )
     parser.add_argument("--out", default=str(BENCH / "results"))
     parser.add_argument("--no-write", action="store_true", help="print, write no result file")
     args = parser.parse_args()
@@ -179,7 +185,14 @@ def main() -> int:
         server.terminate()
         server.wait(30)
     results["figures"].update(figures)
-    if not args.no_helpdesk:
+    if args.helpdesk_from:
+        earlier = json.loads(Path(args.helpdesk_from).read_text())
+        if earlier["scale"] != args.scale or "helpdesk" not in earlier:
+            raise SystemExit(f"{args.helpdesk_from}: no django-helpdesk figures at this scale")
+        results["helpdesk"] = earlier["helpdesk"] | {
+            "reused_from": f"{earlier['date']} run at scale {earlier['scale']}"
+        }
+    elif not args.no_helpdesk:
         import helpdesk_bench
 
         results["helpdesk"] = helpdesk_bench.run(scale=args.scale, args=args, out=out)

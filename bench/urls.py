@@ -33,8 +33,6 @@ class FloorList(generics.ListAPIView):
             queryset = queryset.filter(state=params["state"])
         if params.get("channel"):
             queryset = queryset.filter(channel=params["channel"])
-        if params.get("unit_path"):
-            queryset = queryset.filter(unit__path__startswith=params["unit_path"])
         return queryset.order_by("-special_group", "due_date", "-registered_at", "pk")
 
 

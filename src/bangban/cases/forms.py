@@ -61,7 +61,8 @@ class CaseFilterForm(BootstrapMixin, forms.Form):
     )
     item = forms.ModelChoiceField(
         label=_("Item"),
-        queryset=Item.objects.order_by("name", "pk"),
+        # The filter shows names only: not reading 150 full guides on every workbench page.
+        queryset=Item.objects.only("pk", "name").order_by("name", "pk"),
         required=False,
         empty_label=_("All"),
         widget=FastSelect,

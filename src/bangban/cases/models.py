@@ -142,6 +142,12 @@ class Case(models.Model):
                 condition=models.Q(state__in=sorted(OPEN)),
                 name="case_open_queue",
             ),
+            # The overdue board: open cases by due date, longest overdue first.
+            models.Index(
+                fields=["due_date", "unit", "id"],
+                condition=models.Q(state__in=sorted(OPEN)),
+                name="case_open_due",
+            ),
         ]
 
     def __str__(self) -> str:
