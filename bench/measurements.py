@@ -94,6 +94,10 @@ def run_all(*, port: int, args, out) -> dict:
 
     n = args.requests
     figures: dict[str, dict] = {}
+    only = set(args.only.split(",")) if getattr(args, "only", None) else None
+
+    def want(group: str) -> bool:
+        return only is None or group in only
 
     def keep(key: str, figure: Figure) -> None:
         figures[key] = figure.summary()
@@ -110,12 +114,7 @@ def run_all(*, port: int, args, out) -> dict:
     town_agent = User.objects.get(username="town01-agent")
     centre = User.objects.get(username="centre")
     out("measuring pages (warm-up first, then the timed requests)…")
-
-    # Queue lists -------------------------------------------------------------------------
     web_manager = _client(port, manager.username)
-    keep("queue_manager", measure(web_manager, "queue_manager", "/cases/?queue=open", n=n))
-    web_village = _client(port, village_agent.username)
-    keep("queue_village", measure(web_village, "queue_village", "/cases/?queue=mine", n=n))
 
     def first_page(actor, queue, filters=None):
         return lambda: list(
@@ -124,120 +123,142 @@ def run_all(*, port: int, args, out) -> dict:
             .object_list
         )
 
-    keep("queue_manager_sql", _sql_floor("queue_manager_sql", first_page(manager, "open"), n))
-    keep("queue_village_sql", _sql_floor("queue_village_sql", first_page(village_agent, "mine"), n))
+    # Queue lists -------------------------------------------------------------------------
+    if want("queue"):
+        keep("queue_manager", measure(web_manager, "queue_manager", "/cases/?queue=open", n=n))
+        web_village = _client(port, village_agent.username)
+        keep("queue_village", measure(web_village, "queue_village", "/cases/?queue=mine", n=n))
+
+        keep("queue_manager_sql", _sql_floor("queue_manager_sql", first_page(manager, "open"), n))
+        keep(
+            "queue_village_sql",
+            _sql_floor("queue_village_sql", first_page(village_agent, "mine"), n),
+        )
 
     # The case page -------------------------------------------------------------------------
-    scope = selectors.cases_visible(actor=manager)
-    case_ids = list(scope.order_by("-pk").values_list("pk", flat=True)[: n * 3 : 3]) or [
-        Case.objects.order_by("pk").values_list("pk", flat=True).first()
-    ]
-    keep("case_page", measure(web_manager, "case_page", [f"/cases/{pk}/" for pk in case_ids], n=n))
+    if want("case_page"):
+        scope = selectors.cases_visible(actor=manager)
+        case_ids = list(scope.order_by("-pk").values_list("pk", flat=True)[: n * 3 : 3]) or [
+            Case.objects.order_by("pk").values_list("pk", flat=True).first()
+        ]
+        keep(
+            "case_page",
+            measure(web_manager, "case_page", [f"/cases/{pk}/" for pk in case_ids], n=n),
+        )
 
     # The case list API, with its floors ---------------------------------------------------
-    api_manager = _api_client(port, manager.username)
-    api_path = "/api/v1/cases/?state=in_progress&channel=window"
-    keep("api_list", measure(api_manager, "api_list", api_path, n=n))
-    keep(
-        "api_list_sql",
-        _sql_floor(
+    if want("api"):
+        api_manager = _api_client(port, manager.username)
+        api_path = "/api/v1/cases/?state=in_progress&channel=window"
+        keep("api_list", measure(api_manager, "api_list", api_path, n=n))
+        keep(
             "api_list_sql",
-            first_page(
-                manager, "all", selectors.CaseFilters(state="in_progress", channel="window")
+            _sql_floor(
+                "api_list_sql",
+                first_page(
+                    manager, "all", selectors.CaseFilters(state="in_progress", channel="window")
+                ),
+                n,
             ),
-            n,
-        ),
-    )
-    floor = Client(port)
-    keep(
-        "api_list_framework_floor",
-        measure(
-            floor,
+        )
+        floor = Client(port)
+        keep(
             "api_list_framework_floor",
-            "/bench/floor/cases/?state=in_progress&channel=window",
-            n=n,
-        ),
-    )
+            measure(
+                floor,
+                "api_list_framework_floor",
+                "/bench/floor/cases/?state=in_progress&channel=window",
+                n=n,
+            ),
+        )
 
     # Supervision ---------------------------------------------------------------------------
-    web_centre = _client(port, centre.username)
-    year = timezone.localdate().year
-    keep(
-        "dashboard",
-        measure(web_centre, "dashboard", f"/supervision/dashboard/?year={year}", n=n, warmup=2),
-    )
-    keep("overdue_board", measure(web_centre, "overdue_board", "/supervision/overdue/", n=n))
+    if want("supervision"):
+        web_centre = _client(port, centre.username)
+        year = timezone.localdate().year
+        keep(
+            "dashboard",
+            measure(web_centre, "dashboard", f"/supervision/dashboard/?year={year}", n=n, warmup=2),
+        )
+        keep("overdue_board", measure(web_centre, "overdue_board", "/supervision/overdue/", n=n))
 
     # The portal ----------------------------------------------------------------------------
-    public = Client(port)
-    keep(
-        "portal_search",
-        measure(
-            public,
+    if want("portal"):
+        public = Client(port)
+        keep(
             "portal_search",
-            [
-                f"/public/items/?q={quote(q)}"
-                for q in ("营业执照", "户口", "社保", "医保", "不动产")
-            ],
-            n=n,
-        ),
-    )
-    item_ids = list(Item.objects.filter(is_active=True).values_list("pk", flat=True)[:10])
-    keep(
-        "guide_page", measure(public, "guide_page", [f"/public/items/{i}/" for i in item_ids], n=n)
-    )
+            measure(
+                public,
+                "portal_search",
+                [
+                    f"/public/items/?q={quote(q)}"
+                    for q in ("营业执照", "户口", "社保", "医保", "不动产")
+                ],
+                n=n,
+            ),
+        )
+        item_ids = list(Item.objects.filter(is_active=True).values_list("pk", flat=True)[:10])
+        keep(
+            "guide_page",
+            measure(public, "guide_page", [f"/public/items/{i}/" for i in item_ids], n=n),
+        )
 
     # Registration throughput, then one action on what it registered -------------------------
-    item = _registrable_item(port, town_agent.username)
-    payload = {
-        "kind": "assist",
-        "channel": "window",
-        "category": "personal",
-        "applicant_type": "person",
-        "applicant_name": "张秀英",
-        "id_number": "11010519491231002X",
-        "phone": "13912345678",
-        "address": "城关街道人民路1号",
-        "items": [item],
-    }
+    if want("registration"):
+        item = _registrable_item(port, town_agent.username)
+        payload = {
+            "kind": "assist",
+            "channel": "window",
+            "category": "personal",
+            "applicant_type": "person",
+            "applicant_name": "张秀英",
+            "id_number": "11010519491231002X",
+            "phone": "13912345678",
+            "address": "城关街道人民路1号",
+            "items": [item],
+        }
 
-    def register(client: Client, _index: int, _i: int) -> bool:
-        status, _h, _b, _s = client.post_json("/api/v1/cases/", payload)
-        return status == 201
+        def register(client: Client, _index: int, _i: int) -> bool:
+            status, _h, _b, _s = client.post_json("/api/v1/cases/", payload)
+            return status == 201
 
-    before = Case.objects.count()
-    figure = throughput(
-        lambda _k: _api_client(port, town_agent.username),
-        "registration",
-        register,
-        clients=4,
-        seconds=args.seconds,
-    )
-    keep("registration", figure)
-    registered = list(
-        Case.objects.filter(state="registered", created_by=town_agent)
-        .order_by("-pk")
-        .values_list("pk", "revision")[: n + 5]
-    )
-    out(f"  ({len(registered)} of {Case.objects.count() - before} new cases to accept)")
-    api_agent = _api_client(port, town_agent.username)
-    accept = Figure("accept")
-    for i, (pk, revision) in enumerate(registered):
-        status, headers, body, seconds = api_agent.post_json(
-            f"/api/v1/cases/{pk}/accept/", {"revision": revision}
+        before = Case.objects.count()
+        figure = throughput(
+            lambda _k: _api_client(port, town_agent.username),
+            "registration",
+            register,
+            clients=4,
+            seconds=args.seconds,
         )
-        if status != 200:
-            raise RuntimeError(f"accept answered {status}: {body[:300]!r}")
-        if i >= 5:
-            accept.samples.append(seconds * 1000)
-            accept.queries.append(int(headers.get("X-Queries", 0)))
-    keep("accept", accept)
+        keep("registration", figure)
+        registered = list(
+            Case.objects.filter(state="registered", created_by=town_agent)
+            .order_by("-pk")
+            .values_list("pk", "revision")[: n + 5]
+        )
+        out(f"  ({len(registered)} of {Case.objects.count() - before} new cases to accept)")
+        api_agent = _api_client(port, town_agent.username)
+        accept = Figure("accept")
+        for i, (pk, revision) in enumerate(registered):
+            status, headers, body, seconds = api_agent.post_json(
+                f"/api/v1/cases/{pk}/accept/", {"revision": revision}
+            )
+            if status != 200:
+                raise RuntimeError(f"accept answered {status}: {body[:300]!r}")
+            if i >= 5:
+                accept.samples.append(seconds * 1000)
+                accept.queries.append(int(headers.get("X-Queries", 0)))
+        keep("accept", accept)
 
     # In-process: assessment, PDF, due dates, ledger ------------------------------------------
-    keep("assessment_year", _assessment(centre, year))
-    keep("agreement_pdf", _agreement_pdf(manager, n))
-    keep("due_dates", _due_dates())
-    keep("ledger_export", _ledger_export(centre))
+    if want("assessment"):
+        keep("assessment_year", _assessment(centre, year))
+    if want("pdf"):
+        keep("agreement_pdf", _agreement_pdf(manager, n))
+    if want("due_dates"):
+        keep("due_dates", _due_dates())
+    if want("ledger"):
+        keep("ledger_export", _ledger_export(centre))
     return figures
 
 

@@ -113,6 +113,17 @@ def main() -> int:
         help="take django-helpdesk's figures from an earlier run's results (same scale), "
         "instead of measuring it again; the results file says so",
     )
+    parser.add_argument(
+        "--only",
+        metavar="GROUPS",
+        help="measure only these comma-separated groups (queue, case_page, api, supervision, "
+        "portal, registration, assessment, pdf, due_dates, ledger); writes no result file",
+    )
+    parser.add_argument(
+        "--var-dir",
+        default=str(ROOT / "var" / "bench"),
+        help="where the SQLite bench database and the server's files live",
+    )
     parser.add_argument("--out", default=str(BENCH / "results"))
     parser.add_argument("--no-write", action="store_true", help="print, write no result file")
     args = parser.parse_args()
@@ -120,7 +131,9 @@ def main() -> int:
     def out(text: str) -> None:
         print(text, flush=True)
 
-    var_dir = ROOT / "var" / "bench"
+    if args.only:
+        args.no_write, args.no_helpdesk = True, True
+    var_dir = Path(args.var_dir).resolve()
     var_dir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     env["BANGBAN_VAR_DIR"] = str(var_dir)
