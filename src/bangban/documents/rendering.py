@@ -1,9 +1,9 @@
 """HTML templates to A4 PDF with WeasyPrint, offline and with no silent tofu.
 
-- Fonts come from the machine's fontconfig only (Debian's fonts-noto-cjk): the stylesheet names
-  families, never a URL, and the URL fetcher accepts nothing but the inline `data:` images the
-  templates embed (the QR code) — a government intranet has no internet, and a form must not
-  depend on it.
+- Fonts come from the machine's fontconfig only (Debian's fonts-noto-cjk, and the subsets of
+  them that fonts.py builds for speed): the stylesheet names families, never a URL, and the
+  URL fetcher accepts nothing but the inline `data:` images the templates embed (the QR
+  code) — a government intranet has no internet, and a form must not depend on it.
 - A character no installed font has would print as an empty box (.notdef) that nobody notices
   until the applicant holds the paper, e.g. a rare character in a name (生僻字). WeasyPrint
   logs a warning for each one while drawing; we catch those warnings and refuse the render.
@@ -28,6 +28,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from bangban.core.errors import ValidationFailed
+from bangban.documents.fonts import font_configuration
 
 WEASYPRINT_LOGGER = logging.getLogger("weasyprint")
 # WeasyPrint 70's message, drawn in draw/text.py for each glyph Pango could not find.
@@ -89,7 +90,9 @@ def _url_fetcher() -> weasyprint.URLFetcher:
 def html_to_pdf(html: str) -> bytes:
     """One HTML document to PDF bytes; MissingGlyph when a character cannot be drawn."""
     with _watching_glyphs() as watch:
-        pdf = weasyprint.HTML(string=html, url_fetcher=_url_fetcher()).write_pdf()
+        pdf = weasyprint.HTML(string=html, url_fetcher=_url_fetcher()).write_pdf(
+            font_config=font_configuration()
+        )
     if watch.characters:
         raise MissingGlyph(watch.characters)
     return pdf
