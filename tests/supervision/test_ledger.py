@@ -1,12 +1,14 @@
 """The ledger workbook: its title, headers and rows, masking, the workbench's filters and each
 role's area, and a query count that does not grow with the rows."""
 
+import zipfile
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from bangban.cases.models import Case
 from bangban.cases.selectors import CaseFilters
 from bangban.cases.workflow import State
 from bangban.supervision import ledger
@@ -142,6 +144,57 @@ def test_text_is_never_a_formula(tmp_path, area):
     cell = load_workbook(path).active["D4"]
     assert (cell.value, cell.data_type) == ("=************", "s")
     assert case.number == load_workbook(path).active["B4"].value
+
+
+@pytest.mark.parametrize("name", ["=1+1", "+86 cmd", "-2+3", "@SUM(A1)"])
+def test_unmasked_text_starting_like_a_formula_stays_text(tmp_path, area, name):
+    # An enterprise's name is shown in full, so it reaches the sheet as typed; every text cell
+    # is written as a string, never as a formula or a number.
+    case = case_in_state(State.REGISTERED, actor=area["agents"][0], items=area["items"][:1])
+    Case.objects.filter(pk=case.pk).update(applicant_type="enterprise", applicant_name=name)
+    _, sheet, _ = export(tmp_path, area["supervisor"])
+    assert (sheet["D4"].value, sheet["D4"].data_type) == (name, "s")
+
+
+def test_control_characters_are_dropped(tmp_path, area):
+    case = case_in_state(State.REGISTERED, actor=area["agents"][0], items=area["items"][:1])
+    Case.objects.filter(pk=case.pk).update(applicant_type="enterprise", applicant_name="某\x07公司")
+    _, sheet, _ = export(tmp_path, area["supervisor"])
+    assert sheet["D4"].value == "某公司"
+
+
+def test_the_county_format(tmp_path, area, cases):
+    # What a county's printed ledger relies on: every column's width, the header repeated on
+    # each printed page, the styles of the title and the headers, dates as Excel dates.
+    _, sheet, _ = export(tmp_path, area["supervisor"])
+    widths = {}
+    for dimension in sheet.column_dimensions.values():
+        for position in range(dimension.min, dimension.max + 1):
+            widths[position] = dimension.width
+    assert widths == {n: c.width for n, c in enumerate(ledger.COLUMNS, 1)}
+    assert sheet.print_title_rows == "$3:$3"
+    assert sheet.row_dimensions[1].height == 30
+    title = sheet["A1"]
+    assert (title.font.bold, title.font.sz, title.alignment.horizontal) == (True, 16, "center")
+    for header in sheet[ledger.HEADER_ROW]:
+        assert header.font.bold and header.alignment.horizontal == "center"
+        assert (header.fill.fill_type, header.fill.fgColor.rgb[2:]) == ("solid", "DDEBF7")
+        assert header.border.bottom.style == "thin"
+    archived = next(r for r in sheet.iter_rows(min_row=4) if r[1].value == cases["archived"].number)
+    for cell in (archived[2], archived[8], archived[9], archived[10]):
+        assert (cell.is_date, cell.number_format) == (True, "yyyy-mm-dd")
+    assert archived[0].data_type == "n"
+
+
+def test_the_workbook_streams_its_strings(tmp_path, area, cases):
+    # Written in constant-memory mode: each string sits in its cell (inline), so there is no
+    # shared-string table that would grow with the rows until the end.
+    path = tmp_path / "ledger.xlsx"
+    ledger.ledger_write(path, actor=area["supervisor"], filters=CaseFilters())
+    with zipfile.ZipFile(path) as archive:
+        assert "xl/sharedStrings.xml" not in archive.namelist()
+        sheet = archive.read("xl/worksheets/sheet1.xml").decode()
+    assert sheet.count('t="inlineStr"') > len(ledger.COLUMNS)
 
 
 def test_queries_do_not_grow_with_the_rows(tmp_path, area, cases, django_assert_num_queries):
