@@ -489,6 +489,96 @@ def test_the_queues_read_in_a_bounded_number_of_queries(
         assert shown_cases(workbench(client, queue="overdue"))
 
 
+def test_a_queue_page_reads_only_what_its_rows_show(world, client, monkeypatch):
+    """Neither the case's nor its agent's identifiers are read (each would be decrypted), the
+    catalog's item list is not read again while it is unchanged, and the session is not
+    written on every request."""
+    for _ in range(3):
+        make(world, State.IN_PROGRESS)
+        make(world, State.REGISTERED, user="manager")
+    decrypted = []
+    monkeypatch.setattr("bangban.core.crypto.decrypt", lambda token: decrypted.append(token))
+    for user, queue in (("manager", "open"), ("agent", "mine"), ("manager", "unassigned")):
+        login(client, world, user)
+        workbench(client, queue=queue)
+        with CaptureQueriesContext(connection) as queries:
+            response = workbench(client, queue=queue)
+        assert shown_cases(response), queue
+        sql = [q["sql"] for q in queries.captured_queries]
+        encrypted = [
+            f'"{t}"."{c}"' for t in ("cases_case", "org_agent") for c in ("id_number", "phone")
+        ]
+        assert not [s for s in sql if any(column in s for column in encrypted)], queue
+        assert not [s for s in sql if 'FROM "catalog_item" ORDER BY' in s], queue
+        assert not [s for s in sql if "django_session" in s and not s.startswith("SELECT")]
+        # session, user, unit, its subtree, count, rows, their items, the catalog's stamp
+        assert len(sql) <= 8, sql
+    assert decrypted == []
+
+
+def test_a_queue_row_shows_the_case(world, client, monkeypatch):
+    green = make(world, State.REGISTERED, category="special_group")
+    mine = make(world, State.IN_PROGRESS)
+    unassigned = make(world, State.REGISTERED, user="manager")
+    login(client, world, "agent")
+    page = workbench(client, queue="mine").content.decode()
+    row = re.search(rf'<tr data-case="{mine.pk}">(.*?)</tr>', page, re.S).group(1)
+    cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+    mine = fresh(mine)
+    assert cells[:7] == [
+        mine.number,
+        mine.applicant_name,
+        world["item"].name,
+        mine.get_kind_display(),
+        mine.get_state_display(),
+        "李帮办",
+        mine.due_date.isoformat(),
+    ]
+    assert f'href="{reverse("cases:detail", args=[mine.pk])}"' in row
+    assert 'data-warning="due_soon"' in cells[7] or 'data-warning="due_soon"' in row
+    green_row = re.search(rf'<tr data-case="{green.pk}">(.*?)</tr>', page, re.S).group(1)
+    assert 'data-testid="green-channel"' in green_row
+    assert 'data-testid="dispatch"' not in page
+    login(client, world, "manager")
+    page = workbench(client, queue="unassigned").content.decode()
+    row = re.search(rf'<tr data-case="{unassigned.pk}">(.*?)</tr>', page, re.S).group(1)
+    assert f'href="{act_url(unassigned, "assign")}" data-testid="dispatch"' in row
+    assert "<td>—</td>" in row  # no agent yet
+    today = timezone.localdate()
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda *a, **k: today + timedelta(14))
+    login(client, world, "agent")
+    page = workbench(client, queue="mine").content.decode()
+    assert f'<tr data-case="{mine.pk}" class="table-danger">' in page
+
+
+def test_the_item_filter_follows_every_catalog_change(world, client):
+    """The item options are written once per catalog stamp: never a stale list."""
+    from bangban.catalog.models import Item
+
+    login(client, world, "agent")
+
+    def options(**params):
+        page = workbench(client, queue="mine", **params).content.decode()
+        select = re.search(r'<select name="item".*?</select>', page, re.S).group(0)
+        return re.findall(r'<option value="(\d*)"( selected)?>([^<]*)</option>', select)
+
+    item = world["item"]
+    assert options() == [("", " selected", "全部"), (str(item.pk), "", item.name)]
+    added = Item.objects.create(name="二手车交易登记", target="自然人")
+    assert {o[2] for o in options()} == {"全部", "二手车交易登记", item.name}
+    added.name = "<旧车>过户"
+    added.save()
+    assert sorted(options(item=added.pk)) == sorted(
+        [
+            ("", "", "全部"),
+            (str(added.pk), " selected", "&lt;旧车&gt;过户"),
+            (str(item.pk), "", item.name),
+        ]
+    )
+    added.delete()
+    assert {o[2] for o in options()} == {"全部", item.name}
+
+
 def test_the_case_page_reads_in_a_bounded_number_of_queries(
     world, client, django_assert_max_num_queries
 ):

@@ -2,10 +2,11 @@
 only shapes the input for its service — the service checks it and names the field at fault,
 and `show_error` puts that message at the field — so the rules stay in the services."""
 
+from datetime import datetime
 from typing import Any, ClassVar
 
 from django import forms
-from django.db.models import QuerySet
+from django.db.models import Count, Max, QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -30,7 +31,7 @@ from bangban.cases.workflow import State
 from bangban.catalog.forms import BootstrapMixin
 from bangban.catalog.models import Item
 from bangban.core.errors import ValidationFailed
-from bangban.core.widgets import FastSelect
+from bangban.core.widgets import VersionedSelect
 from bangban.org.models import Agent, Level, Role, Unit
 
 # What <input type="datetime-local"> sends and shows.
@@ -52,12 +53,22 @@ def _text(label, *, max_length: int = 200, required: bool = True, rows: int = 0)
     return forms.CharField(label=label, max_length=max_length, required=required, widget=widget)
 
 
+def catalog_stamp() -> tuple[int, int | None, datetime | None]:
+    """Changes whenever the item filter's list can: an item added (count, highest id), deleted
+    (count) or renamed (`updated_at`, set on every save). One aggregate query over the
+    catalog, instead of reading and writing out all its items."""
+    stamp = Item.objects.order_by().aggregate(
+        count=Count("pk"), last=Max("pk"), changed=Max("updated_at")
+    )
+    return stamp["count"], stamp["last"], stamp["changed"]
+
+
 class CaseFilterForm(BootstrapMixin, forms.Form):
     """The filters above every queue. Sent with GET, so a filtered list is a link."""
 
     q = forms.CharField(label=_("Case number or applicant"), max_length=100, required=False)
     state = forms.ChoiceField(
-        label=_("State"), choices=_any(State.choices), required=False, widget=FastSelect
+        label=_("State"), choices=_any(State.choices), required=False, widget=VersionedSelect
     )
     item = forms.ModelChoiceField(
         label=_("Item"),
@@ -65,16 +76,17 @@ class CaseFilterForm(BootstrapMixin, forms.Form):
         queryset=Item.objects.only("pk", "name").order_by("name", "pk"),
         required=False,
         empty_label=_("All"),
-        widget=FastSelect,
+        # The whole catalog, on every workbench page: written once per catalog stamp.
+        widget=VersionedSelect(version=catalog_stamp),
     )
     category = forms.ChoiceField(
-        label=_("Category"), choices=_any(Category.choices), required=False, widget=FastSelect
+        label=_("Category"), choices=_any(Category.choices), required=False, widget=VersionedSelect
     )
     channel = forms.ChoiceField(
-        label=_("Channel"), choices=_any(Channel.choices), required=False, widget=FastSelect
+        label=_("Channel"), choices=_any(Channel.choices), required=False, widget=VersionedSelect
     )
     warning = forms.ChoiceField(
-        label=_("Warning"), choices=_any(Warning.choices), required=False, widget=FastSelect
+        label=_("Warning"), choices=_any(Warning.choices), required=False, widget=VersionedSelect
     )
     registered_from = forms.DateField(
         label=_("Registered from"), required=False, widget=_date_input()

@@ -2,6 +2,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.shortcuts import render
+from django.utils import timezone
 
 from bangban.core.errors import ApplicationError
 
@@ -15,6 +16,39 @@ class ContentSecurityPolicyMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        return response
+
+
+class SessionRefreshMiddleware:
+    """Renews the idle timeout (SESSION_COOKIE_AGE from the last activity) at most once every
+    REFRESH_SECONDS, instead of writing the session row on every request
+    (SESSION_SAVE_EVERY_REQUEST): a session then ends between SESSION_COOKIE_AGE minus
+    REFRESH_SECONDS and SESSION_COOKIE_AGE after the last request. The time of the last renewal
+    is kept in the session itself, so any session engine works. Goes after SessionMiddleware,
+    which saves a modified session on the way out."""
+
+    KEY = "_renewed_at"
+    REFRESH_SECONDS = 60
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        # No session cookie, or the view ended the session (logout): nothing to renew, and
+        # writing the stamp would create a session for an anonymous visitor.
+        if session is None or session.session_key is None:
+            return response
+        renewed_at = session.get(self.KEY)
+        if session.is_empty():
+            return response  # the cookie named an expired or deleted session
+        now = int(timezone.now().timestamp())
+        # A session saved anyway (login, a flash message…) restarts the minute for free.
+        # A clock set back counts as due, not as a renewal postponed until it catches up.
+        due = renewed_at is None or not 0 <= now - renewed_at < self.REFRESH_SECONDS
+        if session.modified or due:
+            session[self.KEY] = now
         return response
 
 
