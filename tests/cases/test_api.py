@@ -3,18 +3,27 @@ workflow table says (the legal ones change the case, the others answer 409 and c
 whole journeys from registration to archive, each role sees exactly its cases, bad input is a
 clear 400, the ledger costs the same queries however long it is, and the schema documents it."""
 
-from datetime import timedelta
+import importlib
+from datetime import date, timedelta
+from types import SimpleNamespace
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.apps import apps as django_apps
+from django.core import signing
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from rest_framework.authtoken.models import Token
 
 from bangban.cases import services
+from bangban.cases.api import CaseListPagination, CaseRowSerializer, CaseSummarySerializer
 from bangban.cases.models import Case, Consultation
 from bangban.cases.workflow import RULE_OF, RULES, Action, State
+from bangban.core.masking import mask_id_number, mask_phone
 from bangban.org.models import Role
 from tests.cases.api_helpers import (
     FORMS,
@@ -578,9 +587,9 @@ def test_the_ledger_filters_and_queues(world):
 
 
 # The session and its user (2), the user's unit (1), the units of the user's area (1), the
-# count and the page (2), the page's items (1), the working-day calendar for the warning levels
+# page (1, no count), the page's items (1), the working-day calendar for the warning levels
 # (2, read once into the process's snapshot), the session's renewal (3).
-LEDGER_QUERIES = 12
+LEDGER_QUERIES = 11
 
 
 def test_the_ledger_costs_the_same_queries_however_many_cases(world, django_assert_max_num_queries):
@@ -593,6 +602,183 @@ def test_the_ledger_costs_the_same_queries_however_many_cases(world, django_asse
         with django_assert_max_num_queries(LEDGER_QUERIES):
             response = manager.get(CASES, {"page_size": 50})
         assert len(response.json()["results"]) == total
+
+
+def test_the_ledger_row_matches_the_case_summary(world):
+    """The list's one-pass row says what the case summary (the detail's base) says."""
+    case = case_in(world, State.ACCEPTED)
+    green = register(world, special_group=True, actor=world["manager"])
+    manager = api(world["manager"])
+    rows = {row["id"]: row for row in manager.get(CASES).json()["results"]}
+    for one in (case, green):
+        detail = manager.get(case_url(one)).json()
+        # The case page's items also name the guide's version.
+        detail["items"] = [{"id": item["id"], "name": item["name"]} for item in detail["items"]]
+        assert rows[one.pk] == {key: detail[key] for key in CaseSummarySerializer.Meta.fields}
+    assert rows[green.pk]["agent"] is None and rows[case.pk]["agent"]["name"] == "李帮办"
+    assert rows[case.pk]["id_number"].startswith(PERSON["id_number"][:4])
+    assert "*" in rows[case.pk]["id_number"] and rows[case.pk]["phone"] == "139****5678"
+
+
+def _ledger_order(cases: list[Case]) -> list[int]:
+    """The ledger's order, computed here: green channel first, by due date with the cases
+    without one last, the latest registered first, then by id."""
+
+    def key(case: Case):
+        return (
+            not case.special_group,
+            case.due_date is None,
+            case.due_date or date.min,
+            -case.registered_at.timestamp(),
+            case.pk,
+        )
+
+    return [case.pk for case in sorted(cases, key=key)]
+
+
+def _pages(client: Client, url: str, params: dict | None = None, link: str = "next"):
+    """Every page from `url` on, following `link`: the rows' ids of each page."""
+    pages = []
+    while url:
+        response = client.get(url, params)
+        assert response.status_code == 200, response.content.decode()
+        body = response.json()
+        assert "count" not in body
+        pages.append([row["id"] for row in body["results"]])
+        url, params = body[link], None
+    return pages
+
+
+@pytest.fixture
+def ties(world):
+    """Twelve cases whose sort keys tie in every way the ledger meets: the same due date, the
+    same registration moment, no due date yet, and green-channel cases among them."""
+    moment = timezone.now().replace(microsecond=0) - timedelta(days=3)
+    day = timezone.localdate() + timedelta(days=5)
+    keys = [
+        # (green channel, due date, registered at)
+        (True, day, moment),
+        (True, None, moment),
+        (False, day, moment),
+        (False, day, moment),
+        (False, day, moment - timedelta(hours=1)),
+        (False, day - timedelta(days=1), moment),
+        (False, None, moment),
+        (False, None, moment),
+        (False, None, moment + timedelta(hours=1)),
+        (True, day, moment),
+        (False, day, moment + timedelta(microseconds=1)),
+        (False, None, moment),
+    ]
+    for green, due, registered in keys:
+        case = register(world)
+        Case.objects.filter(pk=case.pk).update(
+            special_group=green, due_date=due, registered_at=registered
+        )
+    return list(Case.objects.all())
+
+
+@pytest.mark.parametrize("size", [1, 2, 5, 12, 50])
+def test_paging_through_the_ledger_returns_every_case_once_in_order(world, ties, size):
+    expected = _ledger_order(ties)
+    manager = api(world["manager"])
+    forward = _pages(manager, CASES, {"page_size": size})
+    assert [pk for page in forward for pk in page] == expected
+    assert all(len(page) == size for page in forward[:-1]) and forward[-1]
+    # And back from the last page, by the previous links: the same pages, in reverse.
+    last = manager.get(CASES, {"page_size": size})
+    for _page in forward[1:]:
+        last = manager.get(last.json()["next"])
+    assert last.json()["next"] is None
+    backward = _pages(manager, last.json()["previous"], link="previous") if size < 12 else []
+    assert [*reversed(backward), forward[-1]] == forward
+    assert manager.get(CASES, {"page_size": size}).json()["previous"] is None
+
+
+def test_a_page_keeps_the_filters_and_a_case_that_moves_is_not_repeated(world, ties):
+    manager = api(world["manager"])
+    first = manager.get(CASES, {"page_size": 4, "category": "personal"}).json()
+    assert "category=personal" in first["next"] and "page_size=4" in first["next"]
+    # A case already seen gets a later due date: it sorts after the cursor, and is seen again
+    # only there; the cases not yet seen all still come.
+    seen = [row["id"] for row in first["results"]]
+    Case.objects.filter(pk=seen[0]).update(due_date=None, special_group=False)
+    rest = [pk for page in _pages(manager, first["next"]) for pk in page]
+    assert set(rest) | set(seen) == {case.pk for case in ties}
+    assert not (set(rest) & set(seen[1:]))
+
+
+CURSOR_REFUSED = (
+    "This page link is not valid: it was altered or belongs to another list. "
+    "Start again from the first page."
+)
+
+
+def test_an_altered_cursor_is_refused_with_a_clear_400(world, ties):
+    manager = api(world["manager"])
+    link = manager.get(CASES, {"page_size": 3}).json()["next"]
+    cursor = parse_qs(urlsplit(link).query)["cursor"][0]
+    position, _sep, signature = cursor.rpartition(":")
+    payload = signing.loads(cursor, salt=CaseListPagination()._salt())
+    forged = [
+        position + ":" + signature[:-1] + ("A" if signature[-1] != "A" else "B"),
+        # A position moved by hand, kept in the cursor's format, without the key.
+        signing.dumps(payload | {"p": [False, None, None, 1]}, salt="guessed"),
+        signing.dumps(payload, salt="bangban.core.api.KeysetPagination:-occurred_at,id"),
+        "not-a-cursor",
+    ]
+    for value in forged:
+        body = refused(
+            manager.get(CASES, {"cursor": value}), 400, "cursor", gettext(CURSOR_REFUSED)
+        )
+        assert body["code"] == "ValidationFailed"
+    assert manager.get(CASES, {"cursor": cursor}).status_code == 200
+
+
+def test_the_ledger_reads_no_encrypted_column(world, ties, monkeypatch):
+    """Nothing is decrypted for the list (not the case's identifiers, not its agent's): the
+    masked forms are stored, and only the columns a row shows are read."""
+    manager = api(world["manager"])
+    manager.get(CASES)  # the session and the calendar are read once before counting
+
+    def refuse(token: str) -> str:
+        raise AssertionError("the ledger decrypted a value")
+
+    monkeypatch.setattr("bangban.core.crypto.decrypt", refuse)
+    with CaptureQueriesContext(connection) as queries:
+        first = manager.get(CASES, {"page_size": 5})
+        manager.get(first.json()["next"])
+    assert first.status_code == 200
+    sql = " ".join(q["sql"] for q in queries.captured_queries)
+    for table in ('"cases_case"', '"org_agent"'):
+        for column in ('"id_number"', '"phone"', '"address"'):
+            assert f"{table}.{column}" not in sql, (table, column)
+    assert '"phone_masked"' in sql
+
+
+def test_every_ledger_page_costs_the_same_queries(world, ties, django_assert_num_queries):
+    token = Token.objects.create(user=world["manager"])
+    manager = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+    first = manager.get(CASES, {"page_size": 4})  # the calendar snapshot is read once
+    # The token and its user (1), the user's unit (1), the units of the area (1), the page (1,
+    # no count), the page's items (1): the same for every page, forward or back, and any size.
+    with django_assert_num_queries(5):
+        second = manager.get(first.json()["next"])
+    with django_assert_num_queries(5):
+        manager.get(second.json()["previous"])
+    with django_assert_num_queries(5):
+        manager.get(CASES, {"page_size": 500})
+
+
+def test_existing_cases_get_their_masked_identifiers(world):
+    """The migration that adds the masked columns fills them for the cases already there."""
+    case = register(world)
+    Case.objects.filter(pk=case.pk).update(id_number_masked="", phone_masked="")
+    fill = importlib.import_module("bangban.cases.migrations.0008_case_masked_identifiers").fill
+    fill(django_apps, SimpleNamespace(connection=connection))
+    case = fresh(case)
+    assert case.phone_masked == mask_phone(case.phone) == "139****5678"
+    assert case.id_number_masked == mask_id_number(case.id_number) != ""
 
 
 # --- consultations and meetings ----------------------------------------------------------------
@@ -680,5 +866,14 @@ def test_the_schema_documents_every_action_with_its_body(client):
         assert {"200", "201"} & set(operation["responses"]), action
         assert {"400", "403", "404", "409"} <= set(operation["responses"]), action
         assert action.value in operation["description"], action
-    parameters = {p["name"] for p in paths["/api/v1/cases/"]["get"]["parameters"]}
-    assert {"state", "item", "warning", "registered_from", "q", "queue", "page"} <= parameters
+    listing = paths["/api/v1/cases/"]["get"]
+    parameters = {p["name"] for p in listing["parameters"]}
+    assert {"state", "item", "warning", "registered_from", "q", "queue"} <= parameters
+    assert {"cursor", "page_size"} <= parameters and "page" not in parameters
+    # The list answers cursor links and its rows, without a count; a row has the keys the
+    # ledger row serializer writes, which are the case summary's.
+    page = _resolve(schema, listing["responses"]["200"]["content"]["application/json"]["schema"])
+    assert set(page["properties"]) == {"next", "previous", "results"}
+    row = _resolve(schema, page["properties"]["results"]["items"])
+    assert set(row["properties"]) == set(CaseSummarySerializer.Meta.fields)
+    assert set(CaseRowSerializer().fields) == set(CaseSummarySerializer.Meta.fields)

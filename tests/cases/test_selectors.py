@@ -15,6 +15,7 @@ from bangban.cases.selectors import (
     case_queue,
     cases_visible,
     deadline_explained,
+    queue_rows,
     tasks_for_department,
     work_log,
 )
@@ -170,6 +171,34 @@ def test_queue_queries_do_not_grow_with_the_number_of_cases(
         started(world, "v11")
     with django_assert_max_num_queries(few):
         count()
+
+
+def test_queue_rows_are_the_queues_page_read_in_two_queries_without_identifiers(world):
+    v11 = world["users"]["v11"]
+    for _ in range(4):
+        started(world, "v11")
+    register(world, "v11", category="special_group")
+    queue = case_queue(actor=v11, queue="mine")
+    with CaptureQueriesContext(connection) as queries:
+        rows = queue_rows(queue[1:4])
+    assert [row["pk"] for row in rows] == [case.pk for case in queue[1:4]]
+    case = queue[1]
+    assert rows[0] == {
+        "pk": case.pk,
+        "number": case.number,
+        "special_group": case.special_group,
+        "applicant_name": case.applicant_name,
+        "kind": case.kind,
+        "state": case.state,
+        "due_date": case.due_date,
+        "agent__name": case.agent.name,
+        "items": [world["item"].name],
+    }
+    assert len(queries) == 2
+    sql = " ".join(q["sql"] for q in queries.captured_queries)
+    for column in ("id_number", "phone"):
+        assert f'"cases_case"."{column}"' not in sql and f'"org_agent"."{column}"' not in sql
+    assert queue_rows(queue.filter(pk=-1)) == []
 
 
 def test_the_case_page_reads_in_a_fixed_number_of_queries(world, django_assert_max_num_queries):

@@ -166,6 +166,94 @@ def case_queue(*, actor, queue: str, filters: CaseFilters | None = None) -> Quer
     return _list_related(queryset).order_by("-special_group", "due_date", "-registered_at", "pk")
 
 
+# What a row of a workbench queue shows: neither the case's nor its agent's encrypted columns
+# (decrypted on every load), nor anything else the row does not show.
+QUEUE_ROW_COLUMNS = (
+    "pk",
+    "number",
+    "special_group",
+    "applicant_name",
+    "kind",
+    "state",
+    "due_date",
+    "agent__name",
+)
+
+
+def queue_rows(page: QuerySet[Case]) -> list[dict[str, Any]]:
+    """One page of a workbench queue (a slice of `case_queue`: the queue counts and orders the
+    cases without reading them) as dicts of QUEUE_ROW_COLUMNS and "items", the names of the
+    case's items in the order they were registered. Two queries."""
+    rows = list(page.select_related(None).prefetch_related(None).values(*QUEUE_ROW_COLUMNS))
+    if not rows:
+        return rows
+    names: dict[int, list[str]] = {}
+    items = (
+        CaseItem.objects.filter(case_id__in=[row["pk"] for row in rows])
+        .order_by("pk")
+        .values_list("case_id", "item__name")
+    )
+    for case_id, name in items:
+        names.setdefault(case_id, []).append(name)
+    for row in rows:
+        row["items"] = names.get(row["pk"], [])
+    return rows
+
+
+# The values of a ledger row in the API (`cases.api.CaseRowSerializer`): the masked
+# identifiers stored at registration, never the encrypted ones, which would be decrypted on
+# load for every row; the unit, agent and bundle by name, from joins.
+CASE_ROW_VALUES = (
+    "id",
+    "number",
+    "state",
+    "kind",
+    "proxy_scope",
+    "channel",
+    "category",
+    "special_group",
+    "unit_id",
+    "unit__code",
+    "unit__name",
+    "agent_id",
+    "agent__name",
+    "bundle_id",
+    "bundle__name",
+    "applicant_type",
+    "applicant_name",
+    "id_number_masked",
+    "phone_masked",
+    "registered_at",
+    "accepted_on",
+    "due_date",
+    "revision",
+)
+
+
+def case_rows(
+    *, actor, queue: str, filters: CaseFilters | None = None
+) -> QuerySet[Case, dict[str, Any]]:
+    """A workbench queue as the API's ledger rows: plain values, only those a row shows (no
+    model instances, no encrypted column). Unordered: the API's keyset pagination orders and
+    pages it; `case_row_items` reads the page's items."""
+    queryset = case_queue(actor=actor, queue=queue, filters=filters)
+    return queryset.prefetch_related(None).values(*CASE_ROW_VALUES)
+
+
+def case_row_items(case_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """The items of each of these cases, by case, in the order they were registered: one
+    query for a page of rows."""
+    items: dict[int, list[dict[str, Any]]] = {pk: [] for pk in case_ids}
+    rows = (
+        CaseItem.objects.filter(case_id__in=case_ids)
+        .order_by("pk")
+        .values_list("case_id", "item_id", "item__name")
+    )
+    for case_id, item_id, name in rows:
+        items[case_id].append({"id": item_id, "name": name})
+    return items
+
+
 def tasks_for_department(*, actor, pending_only: bool = True) -> QuerySet[Task]:
     """The liaison's queue: the tasks of the actor's department (and the units under it)."""
     path = scope_path(actor)

@@ -22,16 +22,15 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, F, Q, QuerySet
-from django.db.models.functions import ExtractMonth
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from bangban.cases.models import Case, CaseItem, Rating
+from bangban.cases.models import Case, CaseItem, CaseTally
 from bangban.cases.workflow import OPEN
 from bangban.catalog.models import Item
 from bangban.catalog.selectors import coverage
-from bangban.core.calendar import CalendarNotCovered, working_days_from
+from bangban.core.calendar import CalendarNotCovered, working_days_between, working_days_from
 from bangban.core.errors import NotFound, PermissionDenied
 from bangban.feedback.models import Complaint, Rectification, RectificationState
 from bangban.org.models import EIGHT_HAVES, Agent, Level, Role, StaffingMinimum, Unit
@@ -39,7 +38,6 @@ from bangban.org.scoping import scope_path
 
 DASHBOARD_ROLES = {Role.MANAGER, Role.CENTRE_ADMIN, Role.SUPERVISOR, Role.SYSADMIN}
 POINT_LEVELS = (Level.COUNTY, Level.TOWN, Level.VILLAGE)
-GOOD_LEVEL = 3
 GROUPS = ("unit", "agent", "item")
 # What a drill-down lists.
 SHOWS = ("behind", "overdue", "late", "opened", "finished")
@@ -197,76 +195,65 @@ def _overdue_q(today: date, prefix: str = "") -> Q:
     return Q(**{f"{prefix}state__in": OPEN, f"{prefix}due_date__lt": today})
 
 
-def _working_days(pairs: list[tuple[date, date]]) -> dict[tuple[date, date], int]:
-    """Working days from each acceptance to each completion, on one calendar window: the
-    working days counted from the earliest date to every date, subtracted."""
-    if not pairs:
-        return {}
-    dates = {d for pair in pairs for d in pair}
-    start = min(dates)
-    counts = working_days_from(start, dates)
-    return {(a, b): counts[b] - counts[a] for a, b in pairs}
-
-
 def _rectification_open_late(today: date) -> Q:
     return Q(state=RectificationState.OPEN) & (
         Q(new_due_on__lt=today) | Q(new_due_on__isnull=True, due_on__lt=today)
     )
 
 
-def _stats(cases: QuerySet[Case], unit: Unit, group: str, period: Period, today: date):
-    """Per key of the group: the case counts, the working days, the ratings, the
-    rectifications and the complaints; six queries."""
-    key = _case_keys(group)
-    opened_q, finished_q = _period_q(period)
-    timed = finished_q & Q(due_date__isnull=False)
-    stats: dict[object, Row] = defaultdict(lambda: Row(key=None, label=""))
-    counts = (
-        cases.filter(opened_q | finished_q | _overdue_q(today))
-        .values(key)
-        .annotate(
-            opened=Count("pk", filter=opened_q),
-            finished=Count("pk", filter=finished_q),
-            on_time=Count("pk", filter=timed & Q(completed_on__lte=F("due_date"))),
-            late=Count("pk", filter=timed & Q(completed_on__gt=F("due_date"))),
-            overdue=Count("pk", filter=_overdue_q(today)),
-        )
-        .order_by()
+# What the monthly tally holds (cases.tally), summed over the period's months.
+TALLIED = (
+    "opened",
+    "finished",
+    "on_time",
+    "late",
+    "days_total",
+    "days_counted",
+    "rated",
+    "good",
+)
+
+
+def _tallies(unit: Unit, period: Period, *, by_item: bool = False) -> QuerySet[CaseTally]:
+    """The tally rows of `unit`'s subtree in the period: a case's own rows, or its item rows."""
+    return CaseTally.objects.filter(
+        unit__path__startswith=unit.path,
+        month__gte=period.first,
+        month__lte=period.last,
+        item__isnull=not by_item,
     )
-    for row in counts:
-        r = stats[row[key]]
-        for name in ("opened", "finished", "on_time", "late", "overdue"):
-            setattr(r, name, row[name])
-    spans = list(
-        cases.filter(finished_q, accepted_on__isnull=False)
-        .values_list(key, "accepted_on", "completed_on")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    calendar_missing = None
+
+
+def _calendar_missing(tallies: QuerySet[CaseTally]) -> int | None:
+    """The year whose calendar is missing when some finished case's working days could not be
+    counted: the year of its completion, or else the year before (its acceptance)."""
+    month = (
+        tallies.filter(days_uncounted__gt=0).order_by("month").values_list("month", flat=True)
+    ).first()
+    if month is None:
+        return None
     try:
-        days = _working_days([(a, b) for _k, a, b, _n in spans])
+        working_days_between(date(month.year, 1, 1), date(month.year, 12, 31))
     except CalendarNotCovered as exc:
-        days, calendar_missing = {}, exc.year
-    for k, a, b, n in spans:
-        if (a, b) in days:
-            stats[k].days_total += days[(a, b)] * n
-            stats[k].days_counted += n
-    rating_key = _case_keys(group, "case__")
-    ratings = (
-        Rating.objects.filter(
-            case__unit__path__startswith=unit.path,
-            level__isnull=False,
-            rated_at__gte=period.start_at(),
-            rated_at__lt=period.end_at(),
-        )
-        .values(rating_key)
-        .annotate(rated=Count("pk"), good=Count("pk", filter=Q(level__gte=GOOD_LEVEL)))
-        .order_by()
-    )
-    for row in ratings:
-        stats[row[rating_key]].rated += row["rated"]
-        stats[row[rating_key]].good += row["good"]
+        return exc.year
+    return month.year - 1
+
+
+def _stats(unit: Unit, group: str, period: Period, today: date):
+    """Per key of the group: the case counts, working days and ratings (from the monthly
+    tally), the overdue cases (live, off the partial index of open cases), the
+    rectifications and the complaints; five queries."""
+    stats: dict[object, Row] = defaultdict(lambda: Row(key=None, label=""))
+    tallies = _tallies(unit, period, by_item=group == "item")
+    key = {"unit": "unit_id", "agent": "agent_id", "item": "item_id"}[group]
+    for row in tallies.values(key).annotate(**{m: Sum(m) for m in TALLIED}).order_by():
+        r = stats[row[key]]
+        for name in TALLIED:
+            setattr(r, name, getattr(r, name) + row[name])
+    overdue = Case.objects.filter(_overdue_q(today), unit__in=list(_unit_ids_below(unit.path)))
+    for k, n in overdue.values_list(_case_keys(group)).annotate(n=Count("pk")).order_by():
+        stats[k].overdue += n
+    calendar_missing = _calendar_missing(tallies)
     ticket_key = "unit_id" if group == "unit" else _case_keys(group, "case__")
     rectifications = (
         Rectification.objects.filter(
@@ -336,26 +323,21 @@ def _points(*, actor, unit: Unit, units: list[Unit]) -> list[Point]:
     return result
 
 
-def _months(cases: QuerySet[Case], year: int) -> list[dict]:
-    """Opened and finished cases in each month of the year: two queries."""
-    period = Period(year)
-    opened_q, finished_q = _period_q(period)
-    opened = dict(
-        cases.filter(opened_q)
-        .annotate(m=ExtractMonth("registered_at"))
-        .values_list("m")
-        .annotate(n=Count("pk"))
+def _months(unit: Unit, year: int) -> list[dict]:
+    """Opened and finished cases in each month of the year: one query on the tally."""
+    counts = {
+        row["month"].month: row
+        for row in _tallies(unit, Period(year))
+        .values("month")
+        .annotate(opened=Sum("opened"), finished=Sum("finished"))
         .order_by()
-    )
-    finished = dict(
-        cases.filter(finished_q)
-        .annotate(m=ExtractMonth("completed_on"))
-        .values_list("m")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
+    }
     return [
-        {"month": m, "opened": opened.get(m, 0), "finished": finished.get(m, 0)}
+        {
+            "month": m,
+            "opened": counts[m]["opened"] if m in counts else 0,
+            "finished": counts[m]["finished"] if m in counts else 0,
+        }
         for m in range(1, 13)
     ]
 
@@ -378,8 +360,7 @@ def dashboard(
         raise NotFound(_("There is no such grouping."))
     today = today or timezone.localdate()
     units = list(Unit.objects.filter(path__startswith=unit.path).order_by("path"))
-    cases = Case.objects.filter(unit__path__startswith=unit.path)
-    stats, calendar_missing = _stats(cases, unit, group, period, today)
+    stats, calendar_missing = _stats(unit, group, period, today)
     points = _points(actor=actor, unit=unit, units=units)
     rows: list[Row] = []
     if group == "unit":
@@ -418,7 +399,7 @@ def dashboard(
     if group != "unit":
         # A case with several items counts once per item, so the item rows add up to more
         # than the cases: the total is counted on the unit's rows instead.
-        unit_stats, _missing = _stats(cases, unit, "unit", period, today)
+        unit_stats, _missing = _stats(unit, "unit", period, today)
         total = Row(key=unit, label=_("Total"))
         for r in unit_stats.values():
             total.add(r)
@@ -434,7 +415,7 @@ def dashboard(
         group=group,
         rows=rows,
         total=total,
-        months=_months(cases, period.year),
+        months=_months(unit, period.year),
         points=points,
         calendar_missing=calendar_missing,
     )

@@ -8,11 +8,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from bangban.cases.workflow import OPEN
 from bangban.core.errors import NotFound
+from bangban.org.models import Level
 from bangban.org.views import staff_required
 from bangban.supervision import dashboard as dash
 
@@ -47,6 +50,54 @@ def _query(period: dash.Period, **extra) -> str:
 
 def _rate(value: float | None) -> float | None:
     return None if value is None else round(value * 100, 1)
+
+
+# The unit picker and the points table have a row per unit of the area (hundreds in a
+# county): written in Python, where a template would resolve every variable of every row.
+# The two marked-safe strings are constant attributes; every value goes through escaping.
+_SELECTED = mark_safe(" selected")
+_WARNING = mark_safe(' class="table-warning"')
+
+
+def _levels() -> dict[str, str]:
+    return {value: str(label) for value, label in Level.choices}
+
+
+def _unit_options(units, chosen) -> SafeString:
+    levels = _levels()
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{} · {}</option>',
+        ((u.pk, _SELECTED if u.pk == chosen.pk else "", levels[u.level], u.name) for u in units),
+    )
+
+
+def _point_rows(points: list[dash.Point]) -> SafeString:
+    levels = _levels()
+    total = len(dash.EIGHT_HAVES)
+    return format_html_join(
+        "\n",
+        '<tr data-point="{}">\n  <th scope="row">{}</th><td>{}</td>\n'
+        "  <td{}>{}/{}</td>\n  <td{}>{}/{}</td>\n  <td{}>{}/{}</td>\n  <td>{}</td>\n</tr>",
+        (
+            (
+                p.unit.code,
+                p.unit.name,
+                levels[p.unit.level],
+                "" if p.covered else _WARNING,
+                p.offered,
+                p.target,
+                "" if p.staffed else _WARNING,
+                p.agents,
+                p.minimum,
+                _WARNING if p.missing else "",
+                p.eight,
+                total,
+                "、".join(p.missing) or "—",
+            )
+            for p in points
+        ),
+    )
 
 
 @staff_required
@@ -87,11 +138,16 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
         },
     }
     today = timezone.localdate()
-    units = dash.units_readable(actor=actor).filter(level__in=[*dash.POINT_LEVELS, "region"])
+    units = (
+        dash.units_readable(actor=actor)
+        .filter(level__in=[*dash.POINT_LEVELS, "region"])
+        .only("pk", "name", "level")
+    )
     context = {
         "board": board,
         "unit": unit,
-        "units": units,
+        "unit_options": _unit_options(units, unit),
+        "point_rows": _point_rows(board.points),
         "period": period,
         "group": group,
         "groups": [("unit", _("By unit")), ("agent", _("By agent")), ("item", _("By item"))],
@@ -99,7 +155,6 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
         "months": range(1, 13),
         "chart_data": chart_data,
         "query": _query(period, unit=unit.pk),
-        "eight_total": len(dash.EIGHT_HAVES),
     }
     return render(request, "supervision/dashboard.html", context)
 

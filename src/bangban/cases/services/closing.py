@@ -25,6 +25,7 @@ from bangban.cases.services.common import (
     _day,
 )
 from bangban.cases.signals import rating_recorded
+from bangban.cases.tally import tally_rating
 from bangban.cases.workflow import Action
 from bangban.core.errors import ValidationFailed
 
@@ -200,6 +201,7 @@ def rating_record(
         source=source,
         rated_at=when,
     )
+    tally_rating(case=case, level=rating.level, rated_at=rating.rated_at)
     rating_recorded.send(sender=Rating, rating=rating, actor=actor)
     return rating
 

@@ -16,6 +16,7 @@ from bangban.cases.models import (
     Notification,
     Task,
 )
+from bangban.cases.tally import facts_of, tally_change
 from bangban.cases.workflow import Action, State, check
 from bangban.core.errors import Conflict, PermissionDenied, ValidationFailed
 from bangban.core.events import event_record
@@ -189,7 +190,9 @@ def _act(
     )
     if not updated:
         raise Conflict(_("Somebody else changed this case meanwhile. Reload it and try again."))
+    before_facts = facts_of(case)
     case.refresh_from_db()
+    tally_change(before_facts, facts_of(case), case_id=case.pk)
     extra = {"occurred_at": when, "back_entry": back_reason} if back_reason else {}
     event = event_record(
         actor=actor,

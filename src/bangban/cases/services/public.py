@@ -38,6 +38,7 @@ from bangban.cases.models import (
 from bangban.cases.services.common import POINT_LEVELS, _log, _notify, fits
 from bangban.cases.services.registration import _applicant, _next_number
 from bangban.cases.signals import rating_recorded
+from bangban.cases.tally import facts_of, tally_change, tally_rating
 from bangban.cases.workflow import Action, check
 from bangban.catalog.models import Item
 from bangban.catalog.selectors import items_offered
@@ -270,6 +271,7 @@ def case_apply_online(
         CaseItem(case=case, item=item, item_version=item.versions.get(number=item.version))
         for item in chosen
     )
+    tally_change(None, facts_of(case), case_id=case.pk, item_ids=[item.pk for item in chosen])
     for photo, content_type in checked:
         original = photo.name or "photo"
         # Stored under a name of ours: the uploader's name is kept as data, never as a path.
@@ -536,6 +538,7 @@ def rating_record_public(
     rating = Rating.objects.create(
         case=case, level=level, comment=comment, declined=False, source=source, rated_at=now
     )
+    tally_rating(case=case, level=rating.level, rated_at=rating.rated_at)
     rating_recorded.send(sender=Rating, rating=rating, actor=actor)
     return rating
 

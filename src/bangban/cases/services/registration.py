@@ -29,6 +29,7 @@ from bangban.cases.services.common import (
     _when,
     fits,
 )
+from bangban.cases.tally import facts_of, tally_change
 from bangban.catalog.models import Bundle, Item
 from bangban.core.crypto import blind_index
 from bangban.core.errors import ValidationFailed
@@ -55,13 +56,18 @@ def _applicant(applicant_type: str, data: Mapping[str, Any]) -> dict[str, Any]:
         raise ValidationFailed(_("Enter the applicant's name."), field="applicant_name")
     fields: dict[str, Any] = {"applicant_type": applicant_type, "applicant_name": name}
     phone = validate_phone(str(data.get("phone", "")), field="phone")
-    fields |= {"phone": phone, "phone_index": blind_index(phone, purpose="phone")}
+    fields |= {
+        "phone": phone,
+        "phone_index": blind_index(phone, purpose="phone"),
+        "phone_masked": mask_phone(phone),
+    }
     id_number = str(data.get("id_number", "")).strip()
     if applicant_type == ApplicantType.PERSON or id_number:
         id_number = validate_id_number(id_number, field="id_number")
         fields |= {
             "id_number": id_number,
             "id_number_index": blind_index(id_number, purpose="id_number"),
+            "id_number_masked": mask_id_number(id_number),
         }
     for key in (
         "address",
@@ -237,6 +243,7 @@ def case_register(
         CaseItem(case=case, item=item, item_version=item.versions.get(number=item.version))
         for item in chosen
     )
+    tally_change(None, facts_of(case), case_id=case.pk, item_ids=[item.pk for item in chosen])
     if consultation is not None:
         Consultation.objects.filter(pk=consultation.pk).update(case=case)
     event = event_record(
