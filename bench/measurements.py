@@ -20,6 +20,16 @@ from loadclient import Client, Figure, measure, throughput
 
 BENCH = Path(__file__).resolve().parent
 PASSWORD = "Demo@2026!"
+# The case the registration figures register (an item is added per request).
+APPLICATION = {
+    "kind": "assist",
+    "channel": "window",
+    "category": "personal",
+    "applicant_type": "person",
+    "applicant_name": "张秀英",
+    "id_number": "11010519491231002X",
+    "phone": "13912345678",
+}
 
 
 def _client(port: int, username: str | None = None) -> Client:
@@ -215,13 +225,7 @@ def run_all(*, port: int, args, out) -> dict:
     if want("registration"):
         item = _registrable_item(port, town_agent.username)
         payload = {
-            "kind": "assist",
-            "channel": "window",
-            "category": "personal",
-            "applicant_type": "person",
-            "applicant_name": "张秀英",
-            "id_number": "11010519491231002X",
-            "phone": "13912345678",
+            **APPLICATION,
             "address": "城关街道人民路1号",
             "items": [item],
         }
@@ -278,16 +282,7 @@ def _registrable_item(port: int, username: str) -> int:
     for pk in Item.objects.filter(is_active=True).order_by("pk").values_list("pk", flat=True):
         status, _h, _body, _s = client.post_json(
             "/api/v1/cases/",
-            {
-                "kind": "assist",
-                "channel": "window",
-                "category": "personal",
-                "applicant_type": "person",
-                "applicant_name": "张秀英",
-                "id_number": "11010519491231002X",
-                "phone": "13912345678",
-                "items": [pk],
-            },
+            {**APPLICATION, "items": [pk]},
         )
         if status == 201:
             return pk

@@ -14,6 +14,7 @@ from bangban.cases.models import Case, CaseTally
 from bangban.cases.tally import MEASURES, tally_rebuild
 from bangban.cases.workflow import State
 from bangban.core.calendar import working_days_between
+from bangban.org.models import Role, User
 from tests.cases.factories import PERSON, case_in_state, item_of, point_with_item
 
 pytestmark = pytest.mark.django_db
@@ -133,7 +134,7 @@ def test_a_back_entry_counts_in_the_month_it_happened():
 def test_a_case_of_two_items_counts_once_and_once_per_item():
     actor, first = point_with_item()
     department = first.department
-    second = item_of(department, actor=department_admin(first), name="第二个事项", limit_days=5)
+    second = item_of(department, actor=_centre_admin(), name="第二个事项", limit_days=5)
     case = case_in_state(State.COMPLETED, actor=actor, items=[first, second])
     kept = _kept_equals_rebuilt()
     month = timezone.localdate().replace(day=1)
@@ -144,9 +145,8 @@ def test_a_case_of_two_items_counts_once_and_once_per_item():
     assert sum(v.get("opened", 0) for k, v in kept.items() if k[2] is None) == 1
 
 
-def department_admin(item):
-    from bangban.org.models import Role, User
-
+def _centre_admin() -> User:
+    """The catalog administrator `point_with_item` made (items are created by one)."""
     return User.objects.filter(role=Role.CENTRE_ADMIN).order_by("-pk").first()
 
 

@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bangban.cases.models import Case, CaseItem, CaseTally
+from bangban.cases.tally import MEASURES
 from bangban.cases.workflow import OPEN
 from bangban.catalog.models import Item
 from bangban.catalog.selectors import coverage
@@ -202,16 +203,7 @@ def _rectification_open_late(today: date) -> Q:
 
 
 # What the monthly tally holds (cases.tally), summed over the period's months.
-TALLIED = (
-    "opened",
-    "finished",
-    "on_time",
-    "late",
-    "days_total",
-    "days_counted",
-    "rated",
-    "good",
-)
+TALLIED = tuple(m for m in MEASURES if m != "days_uncounted")
 
 
 def _tallies(unit: Unit, period: Period, *, by_item: bool = False) -> QuerySet[CaseTally]:
