@@ -5,6 +5,7 @@ import pytest
 
 from bangban.core.errors import TooManyRequests
 from bangban.core.ratelimit import ratelimit_hit
+from tests.redis_dbs import CACHE_DB
 
 
 def test_the_limit_counts_per_key_and_scope():
@@ -36,7 +37,7 @@ def test_the_counters_are_shared_through_redis(settings):
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": "redis://127.0.0.1:6379/14",
+            "LOCATION": f"redis://127.0.0.1:6379/{CACHE_DB}",
         }
     }
     caches["default"].clear()

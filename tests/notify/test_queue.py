@@ -12,12 +12,13 @@ from bangban.notify import services
 from bangban.notify.models import Kind, OutboxMessage
 from bangban.notify.tasks import drain_outbox
 from tests.notify.conftest import sent_lines
+from tests.redis_dbs import QUEUE_DB
 
 pytestmark = pytest.mark.django_db
 
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 # A database of its own on the shared server, and a queue emptied before and after each test.
-REDIS_URL = f"redis://{REDIS_HOST}:{REDIS_PORT}/15"
+REDIS_URL = f"redis://{REDIS_HOST}:{REDIS_PORT}/{QUEUE_DB}"
 
 
 def enqueue(key: str) -> OutboxMessage:
@@ -100,7 +101,7 @@ def test_the_drain_through_the_redis_queue(rq_queue, sms_file):
 def test_a_queue_that_is_down_loses_nothing(settings, sms_file, django_capture_on_commit_callbacks):
     """Redis unreachable at enqueue: the change is committed, the message waits in the outbox,
     and the next drain (run when the queue is back) sends it."""
-    settings.RQ_QUEUES = {"default": {"URL": "redis://127.0.0.1:1/15"}}
+    settings.RQ_QUEUES = {"default": {"URL": f"redis://127.0.0.1:1/{QUEUE_DB}"}}
     settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
     with django_capture_on_commit_callbacks(execute=True):
         message = enqueue("noqueue")
