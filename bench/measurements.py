@@ -123,6 +123,8 @@ def run_all(*, port: int, args, out) -> dict:
     village_agent = User.objects.get(username="village01-agent")
     town_agent = User.objects.get(username="town01-agent")
     centre = User.objects.get(username="centre")
+    # The year the dashboard shows and the assessment computes: the current one.
+    year = timezone.localdate().year
     out("measuring pages (warm-up first, then the timed requests)…")
     web_manager = _client(port, manager.username)
 
@@ -193,7 +195,6 @@ def run_all(*, port: int, args, out) -> dict:
     # Supervision ---------------------------------------------------------------------------
     if want("supervision"):
         web_centre = _client(port, centre.username)
-        year = timezone.localdate().year
         keep(
             "dashboard",
             measure(web_centre, "dashboard", f"/supervision/dashboard/?year={year}", n=n, warmup=2),

@@ -349,6 +349,32 @@ def test_every_deduction_links_to_its_evidence(county, client):
     assert response.status_code == 200 and response["Content-Type"] == "image/png"
 
 
+def test_the_queries_do_not_grow_with_the_towns(county):
+    """Every town's records are read once for the whole area (compute.Evidence): a county
+    with two more towns, each with a village, is read with the same queries, and each town
+    adds only the writes of its own result (the assessment, its lines, its rank)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def recompute():
+        with CaptureQueriesContext(connection) as captured:
+            run(county)
+        sql = [q["sql"].lstrip() for q in captured.captured_queries]
+        return [s for s in sql if s.startswith("SELECT")], len(sql)
+
+    run(county)
+    reads, total = recompute()
+    root = county["towns"]["T1"].parent
+    for n in (9, 10):
+        town = UnitFactory(name=f"第{n}镇便民服务中心", code=f"C{n}", level=Level.TOWN, parent=root)
+        UnitFactory(name=f"第{n}镇1村", code=f"C{n}-1", level=Level.VILLAGE, parent=town)
+        AgentFactory(unit=town)
+    run(county)
+    more_reads, more_total = recompute()
+    assert len(more_reads) == len(reads) < 30
+    assert 0 < more_total - total <= 2 * 4
+
+
 def test_same_seed_same_sample_and_the_seed_is_kept_across_drafts(county):
     first = run(county)["T3"]
     again = run(county)["T3"]

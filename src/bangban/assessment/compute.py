@@ -47,8 +47,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.apps import apps
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -128,26 +128,152 @@ def year_bounds(year: int, today: date | None = None) -> tuple[date, date]:
     return date(year, 1, 1), min(date(year, 12, 31), today)
 
 
-def _active_agents(unit_q: Q, year: int):
-    first, last = date(year, 1, 1), date(year, 12, 31)
-    return Agent.objects.filter(unit_q, post=Post.AGENT, active_from__lte=last).filter(
-        Q(active_until__isnull=True) | Q(active_until__gte=first)
-    )
+@dataclass(frozen=True)
+class UnitRow:
+    """What a sheet needs of a unit, read once for the whole area."""
+
+    pk: int
+    path: str
+    parent_id: int | None
+    level: str
+    code: str
+    name: str
+    is_active: bool
 
 
-def _minimums() -> dict[str, int]:
-    return dict(StaffingMinimum.objects.values_list("level", "minimum"))
+class Evidence:
+    """Every record the sheets of an area are read from, loaded with one query per kind for the
+    whole area and kept per unit id. A town's sheet and its sampled villages' sheets then read
+    the same rows instead of querying them again per sheet, and the number of queries no
+    longer grows with the number of towns (ADR 0007 §9). Each kept row starts with its sort
+    key, so a sheet lists its lines in the same order whatever units they come from."""
+
+    def __init__(self, roots: list, year: int, today: date | None = None):
+        from bangban.feedback.models import Callback, Complaint
+
+        self.year = year
+        within = Q()
+        for root in roots:
+            within |= Q(path__startswith=root.path)
+        self.units = {
+            row[0]: UnitRow(*row)
+            for row in Unit.objects.filter(within).values_list(
+                "pk", "path", "parent_id", "level", "code", "name", "is_active"
+            )
+        }
+        ids = list(self.units)
+        first, looked_at = year_bounds(year, today)
+        last = date(year, 12, 31)
+        self.minimums = dict(StaffingMinimum.objects.values_list("level", "minimum"))
+        self.agents = dict(
+            Agent.objects.filter(unit_id__in=ids, post=Post.AGENT, active_from__lte=last)
+            .filter(Q(active_until__isnull=True) | Q(active_until__gte=first))
+            .values("unit_id")
+            .annotate(n=Count("pk"))
+            .values_list("unit_id", "n")
+        )
+        cases = Case.objects.filter(unit_id__in=ids)
+        self.no_agreement = self._keep(
+            cases.filter(kind="proxy", accepted_on__year=year, agreement_signed_at__isnull=True)
+            .exclude(state__in=[State.ACCEPTED, State.TERMINATED])
+            .values_list("unit_id", "number", "pk")
+        )
+        self.incidents = self._keep(
+            Incident.objects.filter(case__unit_id__in=ids, opened_at__year=year).values_list(
+                "case__unit_id", "opened_at", "pk", "case__number"
+            )
+        )
+        # The evidence names the case and its dates: the applicant's identifiers stay sealed,
+        # and thousands of lines are read as tuples, not models.
+        self.late = self._keep(
+            cases.filter(due_date__year=year)
+            .exclude(state__in=[State.REFUSED, State.TERMINATED])
+            .filter(
+                Q(completed_on__isnull=False, completed_on__gt=F("due_date"))
+                | Q(completed_on__isnull=True, due_date__lt=looked_at)
+            )
+            .values_list("unit_id", "number", "pk", "completed_on", "due_date")
+        )
+        self.poor_explanations = self._keep(
+            Rating.objects.filter(case__unit_id__in=ids, case__state=State.REFUSED)
+            .filter(level__in=[1, 2], rated_at__year=year)
+            .values_list("case__unit_id", "rated_at", "pk", "case_id", "level", "case__number")
+        )
+        self.absences = self._keep(
+            Attendance.objects.filter(
+                agent__unit_id__in=ids,
+                status=Attendance.Status.ABSENT,
+                activity__starts_at__year=year,
+            ).values_list(
+                "agent__unit_id",
+                "activity__starts_at",
+                "pk",
+                "activity_id",
+                "agent__name",
+                "activity__title",
+            )
+        )
+        # The centre's random callbacks only (drawn in a sample), not the calls that close a
+        # rectification.
+        self.callbacks = self._keep(
+            Callback.objects.filter(
+                unit_id__in=ids,
+                satisfaction__isnull=False,
+                sample__isnull=False,
+                called_at__year=year,
+            ).values_list("unit_id", "pk", "satisfaction")
+        )
+        # A complaint counts for its own unit, or for its case's unit when it names none.
+        self.complaints = self._keep(
+            Complaint.objects.filter(
+                Q(unit_id__in=ids) | Q(unit__isnull=True, case__unit_id__in=ids),
+                substantiated=True,
+                concluded_at__year=year,
+            )
+            .annotate(owner=Coalesce("unit", "case__unit"))
+            .values_list("owner", "pk", "code", "finding_category", "category")
+        )
+        self.findings = self._keep(
+            Finding.objects.filter(unit_id__in=ids, year=year, withdrawn=False).values_list(
+                "unit_id", "found_on", "pk", "unit__name", "description", "kind", "count"
+            )
+        )
+
+    @staticmethod
+    def _keep(rows) -> dict[int, list[tuple]]:
+        kept: dict[int, list[tuple]] = {}
+        for unit_id, *row in rows:
+            kept.setdefault(unit_id, []).append(tuple(row))
+        return kept
+
+    def subtree(self, unit) -> list[int]:
+        return [pk for pk, row in self.units.items() if row.path.startswith(unit.path)]
+
+    def villages(self, unit) -> list[UnitRow]:
+        """The active villages directly under the unit, in code order."""
+        return sorted(
+            (
+                row
+                for row in self.units.values()
+                if row.parent_id == unit.pk and row.level == Level.VILLAGE and row.is_active
+            ),
+            key=lambda row: row.code,
+        )
+
+    @staticmethod
+    def rows(kept: dict[int, list[tuple]], ids: list[int]) -> list[tuple]:
+        return sorted(row for unit_id in ids for row in kept.get(unit_id, ()))
 
 
 def _d(rules: dict, rule: str) -> Decimal:
     return Decimal(rules["deductions"][rule])
 
 
-def section1_lines(unit: Unit, year: int, rules: dict) -> list[Line]:
+def section1_lines(unit, evidence: Evidence, rules: dict) -> list[Line]:
     """服务体系: the roster of the unit and of the villages directly under it."""
     lines: list[Line] = []
-    minimums = _minimums()
-    own = _active_agents(Q(unit=unit), year).count()
+    minimums = evidence.minimums
+    own = evidence.agents.get(unit.pk, 0)
     if own == 0:
         lines.append(
             Line(
@@ -173,11 +299,8 @@ def section1_lines(unit: Unit, year: int, rules: dict) -> list[Line]:
                 % {"unit": unit.name, "have": own, "need": minimums[unit.level]},
             )
         )
-    villages = Unit.objects.filter(parent=unit, level=Level.VILLAGE, is_active=True).order_by(
-        "code"
-    )
-    for village in villages:
-        have = _active_agents(Q(unit=village), year).count()
+    for village in evidence.villages(unit):
+        have = evidence.agents.get(village.pk, 0)
         if have == 0:
             lines.append(
                 Line(
@@ -206,165 +329,67 @@ def section1_lines(unit: Unit, year: int, rules: dict) -> list[Line]:
     return lines
 
 
-def _case_text(case: Case, what: str) -> str:
-    return f"{case.number}: {what}"
-
-
-def section3_record_lines(unit: Unit, year: int, rules: dict, today: date | None = None):
+def section3_record_lines(ids: list[int], evidence: Evidence, rules: dict) -> list[Line]:
     """服务效能 from the case records of the unit's subtree."""
     lines: list[Line] = []
-    # The subtree as a list of unit ids: the case table's own indexes serve the filter, with
-    # no join on the unit path (ADR 0007).
-    ids = list(Unit.objects.filter(path__startswith=unit.path).values_list("pk", flat=True))
-    within = Q(unit_id__in=ids)
-    _first, looked_at = year_bounds(year, today)
-    no_agreement = (
-        Case.objects.filter(within, kind="proxy", accepted_on__year=year)
-        .filter(agreement_signed_at__isnull=True)
-        .exclude(state__in=[State.ACCEPTED, State.TERMINATED])
-        .order_by("number")
-        .values_list("pk", "number")
-    )
     points = _d(rules, "no_agreement")
     what = _("proxy case without a signed delegation agreement")
-    for pk, number in no_agreement:
+    for number, pk in evidence.rows(evidence.no_agreement, ids):
         lines.append(Line(3, "no_agreement", points, "cases.case", str(pk), f"{number}: {what}"))
-    for incident in (
-        Incident.objects.filter(case__unit_id__in=ids, opened_at__year=year)
-        .select_related("case")
-        .only("pk", "case__number")
-        .order_by("opened_at", "pk")
-    ):
+    points = _d(rules, "material_lost")
+    what = _("applicant's material lost")
+    for _opened_at, pk, number in evidence.rows(evidence.incidents, ids):
         lines.append(
-            Line(
-                3,
-                "material_lost",
-                _d(rules, "material_lost"),
-                "cases.incident",
-                str(incident.pk),
-                _case_text(incident.case, _("applicant's material lost")),
-            )
+            Line(3, "material_lost", points, "cases.incident", str(pk), f"{number}: {what}")
         )
-    late = (
-        Case.objects.filter(within, due_date__year=year)
-        .exclude(state__in=[State.REFUSED, State.TERMINATED])
-        .filter(
-            Q(completed_on__isnull=False, completed_on__gt=F("due_date"))
-            | Q(completed_on__isnull=True, due_date__lt=looked_at)
-        )
-        .order_by("number")
-        # The evidence names the case and its dates: the applicant's identifiers stay sealed,
-        # and thousands of lines are read as tuples, not models.
-        .values_list("pk", "number", "completed_on", "due_date")
-    )
     points = _d(rules, "delay")
-    for pk, number, completed_on, due_date in late:
+    # Translated once: a county's year has tens of thousands of these lines.
+    done_late, not_done = _("completed on %(done)s, due %(due)s"), _("not completed, due %(due)s")
+    for number, pk, completed_on, due_date in evidence.rows(evidence.late, ids):
         what = (
-            _("completed on %(done)s, due %(due)s") % {"done": completed_on, "due": due_date}
+            done_late % {"done": completed_on, "due": due_date}
             if completed_on
-            else _("not completed, due %(due)s") % {"due": due_date}
+            else not_done % {"due": due_date}
         )
         lines.append(Line(3, "delay", points, "cases.case", str(pk), f"{number}: {what}"))
-    for rating in (
-        Rating.objects.filter(case__unit_id__in=ids, case__state=State.REFUSED)
-        .filter(level__in=[1, 2], rated_at__year=year)
-        .select_related("case")
-        .only("pk", "case_id", "level", "case__number")
-        .order_by("rated_at", "pk")
-    ):
+    points = _d(rules, "poor_explanation")
+    rated = _("refused; the applicant rated it %(level)d")
+    for _rated_at, _pk, case_id, level, number in evidence.rows(evidence.poor_explanations, ids):
+        what = rated % {"level": level}
         lines.append(
-            Line(
-                3,
-                "poor_explanation",
-                _d(rules, "poor_explanation"),
-                "cases.case",
-                str(rating.case_id),
-                _case_text(
-                    rating.case,
-                    _("refused; the applicant rated it %(level)d") % {"level": rating.level},
-                ),
-            )
+            Line(3, "poor_explanation", points, "cases.case", str(case_id), f"{number}: {what}")
         )
     return lines
 
 
-def section4_record_lines(unit: Unit, year: int, rules: dict) -> list[Line]:
+def section4_record_lines(ids: list[int], evidence: Evidence, rules: dict) -> list[Line]:
     """信息互动 from the attendance register: each absence of an agent of the subtree."""
-    lines = []
-    for attendance in (
-        Attendance.objects.filter(
-            agent__unit__path__startswith=unit.path,
-            status=Attendance.Status.ABSENT,
-            activity__starts_at__year=year,
+    points = _d(rules, "missed_activity")
+    absent = _("%(agent)s absent from %(activity)s")
+    return [
+        Line(
+            4,
+            "missed_activity",
+            points,
+            "org.activity",
+            str(activity_id),
+            absent % {"agent": agent, "activity": title},
         )
-        .select_related("agent", "activity")
-        .order_by("activity__starts_at", "pk")
-    ):
-        lines.append(
-            Line(
-                4,
-                "missed_activity",
-                _d(rules, "missed_activity"),
-                "org.activity",
-                str(attendance.activity_id),
-                _("%(agent)s absent from %(activity)s")
-                % {"agent": attendance.agent.name, "activity": attendance.activity.title},
-            )
-        )
-    return lines
+        for _starts_at, _pk, activity_id, agent, title in evidence.rows(evidence.absences, ids)
+    ]
 
 
-def _model_fields(model) -> set[str]:
-    return {f.name for f in model._meta.get_fields()}
-
-
-def callback_model():
-    """feedback.Callback, when the feedback app has it."""
-    try:
-        return apps.get_model("feedback", "Callback")
-    except LookupError:
-        return None
-
-
-def _callbacks(unit: Unit, year: int):
-    model = callback_model()
-    if model is None:
-        return []
-    names = _model_fields(model)
-    when = next(
-        (
-            n
-            for n in ("called_at", "answered_at", "done_at", "recorded_at", "created_at")
-            if n in names
-        ),
-        None,
-    )
-    if "unit" in names:
-        scope = Q(unit__path__startswith=unit.path)
-    elif "case" in names:
-        scope = Q(case__unit__path__startswith=unit.path)
-    else:
-        scope = Q(rectification__case__unit__path__startswith=unit.path)
-    rows = model.objects.filter(scope, satisfaction__isnull=False)
-    if "sample" in names:
-        # The centre's random callbacks only, not the calls that close a rectification.
-        rows = rows.filter(sample__isnull=False)
-    if when:
-        rows = rows.filter(**{f"{when}__year": year})
-    return list(rows.order_by("pk"))
-
-
-def section5(unit: Unit, year: int, rules: dict) -> tuple[Decimal, list[Line], str]:
+def section5(ids: list[int], evidence: Evidence, rules: dict) -> tuple[Decimal, list[Line], str]:
     """社会评价: (score, lines, note)."""
     full = Decimal(rules["sections"]["5"])
-    callbacks = _callbacks(unit, year)
+    callbacks = evidence.rows(evidence.callbacks, ids)
     if not callbacks:
         score = min(full, Decimal(rules.get("callback_default", full)))
         lines = []
         if score < full:
             lines.append(Line(5, "callbacks", full - score, "", "", _("no callback this year")))
         return score, lines, _("no callback this year")
-    mean = Decimal(sum(c.satisfaction for c in callbacks)) / Decimal(len(callbacks))
+    mean = Decimal(sum(satisfaction for _pk, satisfaction in callbacks)) / Decimal(len(callbacks))
     score = q(full * (mean - 1) / 4)
     note = _("%(n)d callbacks, mean satisfaction %(mean)s") % {
         "n": len(callbacks),
@@ -372,14 +397,13 @@ def section5(unit: Unit, year: int, rules: dict) -> tuple[Decimal, list[Line], s
     }
     lines = []
     if score < full:
-        model = callback_model()
         lines.append(
             Line(
                 5,
                 "callbacks",
                 full - score,
-                model._meta.label_lower,
-                ",".join(str(c.pk) for c in callbacks),
+                "feedback.callback",
+                ",".join(str(pk) for pk, _satisfaction in callbacks),
                 note,
             )
         )
@@ -389,82 +413,53 @@ def section5(unit: Unit, year: int, rules: dict) -> tuple[Decimal, list[Line], s
 COMPLAINT_VETOES = {"illegal_fees", "intermediary", "gifts"}
 
 
-def section6_record_lines(unit: Unit, year: int, rules: dict) -> list[Line]:
+def section6_record_lines(ids: list[int], evidence: Evidence, rules: dict) -> list[Line]:
     """举报投诉 from substantiated complaints concluded in the year."""
-    from bangban.feedback.models import Complaint
-
-    names = _model_fields(Complaint)
-    if "substantiated" not in names:
-        return []
-    scope = Q(unit__path__startswith=unit.path) | Q(
-        unit__isnull=True, case__unit__path__startswith=unit.path
-    )
-    rows = Complaint.objects.filter(scope, substantiated=True)
-    if "concluded_at" in names:
-        rows = rows.filter(concluded_at__year=year)
     lines = []
-    for complaint in rows.order_by("pk"):
-        category = getattr(complaint, "finding_category", "") or complaint.category
+    for pk, code, finding_category, category in evidence.rows(evidence.complaints, ids):
+        category = finding_category or category
         text = _("complaint %(code)s substantiated: %(category)s") % {
-            "code": complaint.code,
+            "code": code,
             "category": category,
         }
         if category == "attitude":
             lines.append(
-                Line(
-                    6,
-                    "attitude",
-                    _d(rules, "attitude"),
-                    "feedback.complaint",
-                    str(complaint.pk),
-                    text,
-                )
+                Line(6, "attitude", _d(rules, "attitude"), "feedback.complaint", str(pk), text)
             )
         elif category in COMPLAINT_VETOES:
-            lines.append(
-                Line(6, category, ZERO, "feedback.complaint", str(complaint.pk), text, veto=True)
-            )
+            lines.append(Line(6, category, ZERO, "feedback.complaint", str(pk), text, veto=True))
     return lines
 
 
-def finding_lines(unit: Unit, year: int, rules: dict) -> list[Line]:
+def finding_lines(ids: list[int], evidence: Evidence, rules: dict) -> list[Line]:
     """The inspection findings of the unit's subtree for the year that are not withdrawn."""
     lines = []
-    for finding in (
-        Finding.objects.filter(unit__path__startswith=unit.path, year=year, withdrawn=False)
-        .select_related("unit")
-        .order_by("found_on", "pk")
-    ):
-        section, rule = FINDING_RULES[finding.kind]
-        text = f"{finding.unit.name} {finding.found_on}: {finding.description}"[:500]
+    for found_on, pk, unit_name, description, kind, count in evidence.rows(evidence.findings, ids):
+        section, rule = FINDING_RULES[kind]
+        text = f"{unit_name} {found_on}: {description}"[:500]
         if rule in rules["vetoes"]:
-            lines.append(
-                Line(section, rule, ZERO, "assessment.finding", str(finding.pk), text, veto=True)
-            )
+            lines.append(Line(section, rule, ZERO, "assessment.finding", str(pk), text, veto=True))
         else:
-            lines.append(
-                Line(
-                    section,
-                    rule,
-                    _d(rules, rule) * finding.count,
-                    "assessment.finding",
-                    str(finding.pk),
-                    text,
-                )
-            )
+            points = _d(rules, rule) * count
+            lines.append(Line(section, rule, points, "assessment.finding", str(pk), text))
     return lines
 
 
-def sheet(unit: Unit, year: int, rules: dict, *, today: date | None = None) -> Sheet:
-    """One unit's filled annex 3 sheet."""
+def sheet(
+    unit, year: int, rules: dict, *, today: date | None = None, evidence: Evidence | None = None
+) -> Sheet:
+    """One unit's filled annex 3 sheet, from the area's evidence (loaded for the unit alone
+    when none is given)."""
+    evidence = evidence or Evidence([unit], year, today)
+    ids = evidence.subtree(unit)
     result = Sheet(unit.pk, unit.code, unit.name)
-    lines = section1_lines(unit, year, rules)
-    lines += section3_record_lines(unit, year, rules, today)
-    lines += section4_record_lines(unit, year, rules)
-    score5, lines5, note5 = section5(unit, year, rules)
+    lines = section1_lines(unit, evidence, rules)
+    lines += section3_record_lines(ids, evidence, rules)
+    lines += section4_record_lines(ids, evidence, rules)
+    score5, lines5, note5 = section5(ids, evidence, rules)
     lines += lines5
-    lines += section6_record_lines(unit, year, rules)
-    lines += finding_lines(unit, year, rules)
+    lines += section6_record_lines(ids, evidence, rules)
+    lines += finding_lines(ids, evidence, rules)
     lines.sort(key=lambda line: line.section)
     vetoes = rules["vetoes"]
     for number in range(1, 7):

@@ -22,9 +22,11 @@ from bangban.assessment.models import (
     FindingKind,
     RuleSet,
 )
+from bangban.core.bulk import rows_insert
 from bangban.core.errors import Conflict, PermissionDenied, ValidationFailed
 from bangban.core.events import event_record
 from bangban.org.models import Level, Role, Unit
+from bangban.org.scoping import in_scope
 
 ADMIN_ROLES = {Role.CENTRE_ADMIN, Role.SYSADMIN}
 FINDING_ROLES = ADMIN_ROLES | {Role.SUPERVISOR}
@@ -169,6 +171,8 @@ def finding_record(
         raise ValidationFailed(_("Choose what was found."), field="kind")
     if unit is None or unit.level not in (Level.TOWN, Level.VILLAGE):
         raise ValidationFailed(_("Choose a town or village point."), field="unit")
+    if not in_scope(actor, unit):
+        raise PermissionDenied(_("This service point is outside your area."))
     if found_on is None:
         raise ValidationFailed(_("Enter the date of the inspection."), field="found_on")
     try:
@@ -227,6 +231,8 @@ def finding_withdraw(*, actor, finding: Finding, reason: str) -> Finding:
     if not can_record_findings(actor):
         raise PermissionDenied(_("Only supervisors and the county centre record findings."))
     finding = Finding.objects.select_for_update().get(pk=finding.pk)
+    if not in_scope(actor, finding.unit):
+        raise PermissionDenied(_("This service point is outside your area."))
     if not is_admin(actor) and finding.recorded_by_id != actor.pk:
         raise PermissionDenied(_("Only the centre or the person who recorded it can withdraw it."))
     if finding.withdrawn:
@@ -258,21 +264,39 @@ def _towns(actor):
     return towns.select_related("parent").order_by("code")
 
 
+DEDUCTION_FIELDS = [
+    "assessment_id",
+    "sheet_unit_id",
+    "section",
+    "rule",
+    "points",
+    "veto",
+    "evidence_model",
+    "evidence_pk",
+    "evidence_text",
+]
+
+
 def _store_lines(assessment: Assessment, sheets: list[compute.Sheet]) -> None:
-    Deduction.objects.bulk_create(
-        Deduction(
-            assessment=assessment,
-            sheet_unit_id=s.unit_id,
-            section=line.section,
-            rule=line.rule,
-            points=line.points,
-            veto=line.veto,
-            evidence_model=line.evidence_model,
-            evidence_pk=line.evidence_pk,
-            evidence_text=line.evidence_text[:500],
-        )
-        for s in sheets
-        for line in s.lines
+    # Tens of thousands of lines for a county's year: written as plain rows (core.bulk).
+    rows_insert(
+        Deduction,
+        DEDUCTION_FIELDS,
+        (
+            (
+                assessment.pk,
+                s.unit_id,
+                line.section,
+                line.rule,
+                line.points,
+                line.veto,
+                line.evidence_model,
+                line.evidence_pk,
+                line.evidence_text[:500],
+            )
+            for s in sheets
+            for line in s.lines
+        ),
     )
 
 
@@ -297,15 +321,17 @@ def assessment_compute(*, actor, year, today: date | None = None) -> list[Assess
     rule_set = rule_set_for(year)
     rules = rule_set.rules
     now = timezone.now()
+    # Every town's records at once: the sheets below only sort what this read.
+    evidence = compute.Evidence(towns, year, today)
     results = []
     for town in towns:
         assessment = existing.get(town.pk)
         seed = assessment.seed if assessment else secrets.randbelow(2**31)
-        own = compute.sheet(town, year, rules, today=today)
+        own = compute.sheet(town, year, rules, evidence=evidence)
         sampled = compute.sample_villages(
-            list(compute.villages_of(town)), int(rules["village_sample_size"]), seed
+            evidence.villages(town), int(rules["village_sample_size"]), seed
         )
-        village_sheets = [compute.sheet(v, year, rules, today=today) for v in sampled]
+        village_sheets = [compute.sheet(v, year, rules, evidence=evidence) for v in sampled]
         mean, total = compute.town_total(own.total, [s.total for s in village_sheets], rules)
         values = {
             "rule_set": rule_set,
@@ -324,6 +350,7 @@ def assessment_compute(*, actor, year, today: date | None = None) -> list[Assess
         if assessment is None:
             assessment = Assessment.objects.create(year=year, unit=town, **values)
         else:
+            assessment.unit = town  # already read: no query per town for the ranking below
             for name, value in values.items():
                 setattr(assessment, name, value)
             assessment.save()
