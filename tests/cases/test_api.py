@@ -877,3 +877,27 @@ def test_the_schema_documents_every_action_with_its_body(client):
     row = _resolve(schema, page["properties"]["results"]["items"])
     assert set(row["properties"]) == set(CaseSummarySerializer.Meta.fields)
     assert set(CaseRowSerializer().fields) == set(CaseSummarySerializer.Meta.fields)
+
+
+def test_the_registration_answer_is_the_new_cases_detail_without_reading_it_back(world):
+    """The 201 answer leaves out the reads of what a new case cannot hold yet (handovers,
+    tasks, notices…): it must still be exactly what reading the case afterwards gives, so that
+    registration starting to record something more fails here instead of answering stale."""
+    agent = api(world["agent_user"])
+    for body in (
+        REGISTRATION | {"items": [world["licence"].pk]},
+        REGISTRATION | {"kind": "assist", "items": [world["licence"].pk]},
+    ):
+        with CaptureQueriesContext(connection) as registering:
+            response = post(agent, CASES, body)
+        assert response.status_code == 201, response.content.decode()
+        created = response.json()
+        assert created == agent.get(case_url(created["id"])).json()
+        known_empty = ("handover", "task", "notice", "deficiency", "incident", "plan", "meeting")
+        read_back = [
+            q["sql"]
+            for q in registering.captured_queries
+            if q["sql"].startswith("SELECT")
+            and any(f'FROM "cases_{table}"' in q["sql"] for table in known_empty)
+        ]
+        assert read_back == []

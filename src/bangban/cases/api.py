@@ -1086,8 +1086,8 @@ class CaseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             "warning_level": warning_level(today),
         }
 
-    def _detail(self, pk: int | str) -> dict[str, Any]:
-        detail = selectors.case_detail(actor=self.request.user, pk=int(pk))
+    def _detail(self, pk: int | str, registered: bool = False) -> dict[str, Any]:
+        detail = selectors.case_detail(actor=self.request.user, pk=int(pk), registered=registered)
         return CaseDetailSerializer(
             selectors.CasePage(detail), context=self.get_serializer_context()
         ).data
@@ -1099,10 +1099,11 @@ class CaseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         case = selectors.case_get(actor=request.user, pk=int(pk))
         return case, _valid(serializer_class, request.data, request)
 
-    def _answer(self, case: Case, created: bool = False) -> Response:
+    def _answer(self, case: Case, created: bool = False, registered: bool = False) -> Response:
+        """The case after the step; `registered`: the step was its registration."""
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         try:
-            return Response(self._detail(case.pk), status=code)
+            return Response(self._detail(case.pk, registered=registered), status=code)
         except NotFound:
             # The action itself took the case out of the caller's area (a transfer): say where
             # it went rather than answer 404 for a step that succeeded.
@@ -1150,7 +1151,7 @@ class CaseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def create(self, request: Request) -> Response:
         data = _valid(CaseRegisterSerializer, request.data, request)
         case = services.case_register(actor=request.user, **data)
-        return self._answer(case, created=True)
+        return self._answer(case, created=True, registered=True)
 
     @extend_schema(
         summary="What the case archive still lacks (一事一档)",
