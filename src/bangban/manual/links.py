@@ -99,6 +99,7 @@ HELP_LINKS: dict[str, str | dict[str, str]] = {
 }
 
 NOT_SCREENS: dict[str, str] = {
+    "healthz": "JSON health probe for monitoring (docs/operations.md), no login",
     "cases:deficiency-receive": "POST from the case page, redirects back",
     "cases:incident-resolve": "POST from the case page, redirects back",
     "cases:booking-close": "POST from the bookings list, redirects back",
