@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from bangban.core.middleware import SessionRefreshMiddleware
 from bangban.core.models import Event
+from tests.cases.api_helpers import HAN
 from tests.factories import TEST_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -159,7 +160,9 @@ def test_api_errors_are_json_with_chinese_messages_never_500(client):
     missing = client.get("/api/v1/agents/999999/")
     assert missing.status_code == 404 and missing.json()["detail"] == "未找到。"
     bad_page = client.get("/api/v1/units/", {"page": "abc"})
-    assert bad_page.status_code == 404
+    # A page number that is not one is a bad request on `page`, in Chinese (core.api).
+    assert bad_page.status_code == 400 and bad_page.json()["field"] == "page"
+    assert HAN.search(bad_page.json()["detail"])
     assert client.get("/api/v1/units/", {"page_size": "x"}).status_code == 200
     reveal = client.post("/api/v1/agents/999999/reveal/", {"field": "phone"})
     assert reveal.status_code == 404

@@ -1,3 +1,5 @@
+import contextlib
+import ipaddress
 from functools import wraps
 
 from django.conf import settings
@@ -5,6 +7,27 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from bangban.core.errors import ApplicationError
+
+
+class ClientAddressMiddleware:
+    """Behind a reverse proxy every request comes from the proxy's address. When it comes from
+    one of BANGBAN_TRUSTED_PROXIES, the client's address is the one the proxy wrote in
+    X-Real-IP (nginx: `proxy_set_header X-Real-IP $remote_addr`, which replaces whatever the
+    client sent): the per-address limits and the audit events then see the citizen, not
+    nginx. From any other address the header is ignored, so a client cannot choose its own
+    address. Goes first, before anything reads REMOTE_ADDR."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.trusted = frozenset(settings.BANGBAN_TRUSTED_PROXIES)
+
+    def __call__(self, request):
+        if self.trusted and request.META.get("REMOTE_ADDR") in self.trusted:
+            claimed = request.META.get("HTTP_X_REAL_IP", "").strip()
+            # No header, or not an address: the proxy's own address stays.
+            with contextlib.suppress(ValueError):
+                request.META["REMOTE_ADDR"] = str(ipaddress.ip_address(claimed))
+        return self.get_response(request)
 
 
 class ContentSecurityPolicyMiddleware:

@@ -141,7 +141,13 @@ def scan_open(*, actor, scan: SignedScan, ip_address: str | None = None) -> Sign
         actor=actor,
         action="personal_data.reveal",
         obj=scan.document.case,
-        after={"scan": scan.pk, "document": scan.document_id, "kind": scan.document.kind},
+        after={
+            "scan": scan.pk,
+            "document": scan.document_id,
+            "kind": scan.document.kind,
+            # Named like the other reveals' fields, so the log says what was seen.
+            "fields": ["signed_scan"],
+        },
         ip_address=ip_address,
     )
     return scan
