@@ -475,3 +475,30 @@ def test_the_schema_documents_the_catalog(client):
     assert set(paths["/api/v1/items/{id}/"]) == {"get", "patch"}
     parameters = {p["name"] for p in paths["/api/v1/items/"]["get"]["parameters"]}
     assert {"q", "department", "tier", "case_type", "page", "page_size"} <= parameters
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": "犬只\x00登记"}, "name"),
+        ({"reason": "新增\x00"}, "reason"),
+        ({"materials": [{"name": "申请表\x00"}]}, "materials-0-name"),
+    ],
+)
+def test_a_nul_character_in_an_item_is_a_400_not_a_database_error(
+    county_with_departments, body, field
+):
+    """PostgreSQL refuses to store a NUL character: found by the fuzzed API, the write failed
+    there with a 500 (SQLite stored it)."""
+    from rest_framework.test import APIClient
+
+    admin = APIClient()
+    admin.force_authenticate(
+        UserFactory(unit=county_with_departments["county"], role=Role.CENTRE_ADMIN)
+    )
+    response = admin.post(ITEMS, NEW_ITEM | body, format="json")
+    assert response.status_code == 400, response.content
+    assert response.json()["field"] == field
+    message = gettext("%(field)s cannot contain the NUL character.") % {"field": field}
+    assert response.json()["detail"] == message
+    assert not Item.objects.filter(code=NEW_ITEM["code"]).exists()

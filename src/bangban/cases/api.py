@@ -9,7 +9,7 @@ at fault, a role that may not act 403, and a case outside the caller's area 404,
 case that does not exist. Personal identifiers are masked in every answer."""
 
 from collections.abc import Callable, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from django.db.models import QuerySet
@@ -118,15 +118,26 @@ def _valid(
     return dict(serializer.validated_data)
 
 
+# Nothing the platform records happened before it existed. The bound also keeps out the years
+# in which the local zone's offset has seconds (Asia/Shanghai before 1901: +08:05:43), which
+# no ISO 8601 date-time can write, so an answer could not state the moment it was given.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+
+
 class AwareDateTimeField(serializers.DateTimeField):
     """A moment with its time zone. A back-entered step happened at a definite moment, so a bare
     local time is refused rather than read in the server's zone."""
 
-    default_error_messages = {"naive": gettext_lazy("Give the time with its time zone.")}
+    default_error_messages = {
+        "naive": gettext_lazy("Give the time with its time zone."),
+        "too_early": gettext_lazy("The time cannot be before the year 2000."),
+    }
 
     def enforce_timezone(self, value: datetime) -> datetime:
         if timezone.is_naive(value):
             self.fail("naive")
+        if value < EARLIEST:
+            self.fail("too_early")
         return super().enforce_timezone(value)
 
 

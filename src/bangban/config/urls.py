@@ -6,7 +6,11 @@ from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.authtoken.views import obtain_auth_token
 
+from bangban.core.health import healthz
 from bangban.core.middleware import with_inline_styles
+
+# An address under /api/ that no route matches answers in the API's JSON shape.
+handler404 = "bangban.core.api.not_found"
 
 api_v1 = [
     path("auth/token/", obtain_auth_token, name="api-token"),
@@ -23,6 +27,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -38,7 +43,7 @@ urlpatterns = [
     path("notify/", include("bangban.notify.urls")),
     path("help/", include("bangban.manual.urls")),
     # Agents' photos are published on the public roster. A large deployment lets nginx serve
-    # MEDIA_ROOT instead (docs/operations.md); a single-machine point needs nothing more.
+    # MEDIA_ROOT/agents/ (and nothing else of MEDIA_ROOT) instead (docs/operations.md, nginx).
     re_path(r"^media/(?P<path>agents/[\w.-]+)$", serve, {"document_root": settings.MEDIA_ROOT}),
     path("", include("bangban.org.urls")),
 ]

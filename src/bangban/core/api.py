@@ -1,6 +1,7 @@
-"""API plumbing shared by every app: pagination and the one error handler."""
+"""API plumbing shared by every app: pagination and the one error handler (the schema's
+description of its answers is in `core.api_schema`)."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,9 +10,10 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import F, Model, Q, QuerySet
 from django.db.models.expressions import OrderBy
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, status
+from django.views.defaults import page_not_found
+from rest_framework import exceptions
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,6 +26,17 @@ from bangban.core.errors import ApplicationError, ValidationFailed
 class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def paginate_queryset(self, queryset: QuerySet, request: Request, view: Any = None):
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except exceptions.NotFound:
+            # DRF answers a page that is not a number, or past the last, with 404, as if the
+            # list did not exist: it is the query that is wrong.
+            raise ValidationFailed(
+                _("There is no such page: give page as a whole number from 1 to the last page."),
+                field=self.page_query_param,
+            ) from None
 
 
 @dataclass(frozen=True)
@@ -210,8 +223,27 @@ class KeysetPagination(CursorPagination):
         return parameters
 
 
+def _first_message(errors: Any) -> tuple[str | None, str]:
+    """The first message in DRF's nested errors and the top-level field it belongs to."""
+    if isinstance(errors, Mapping):
+        for key, value in errors.items():
+            _field, message = _first_message(value)
+            if message:
+                return (None if key == "non_field_errors" else str(key)), message
+        return None, ""
+    if isinstance(errors, list):
+        for value in errors:
+            field, message = _first_message(value)
+            if message:
+                return field, message
+        return None, ""
+    return None, str(errors)
+
+
 def exception_handler(exc, context):
-    """Domain errors become 400/403/404/409 with a Chinese message in `detail`."""
+    """Domain errors become 400/403/404/409 with a Chinese message in `detail`; every error,
+    the framework's own too (a body that is not JSON, a missing token, an unknown page), gets
+    the same shape: `detail` (one message), `code`, and for invalid data `field` and `errors`."""
     if isinstance(exc, ApplicationError):
         body = {"detail": exc.message, "code": type(exc).__name__}
         if exc.field:
@@ -226,5 +258,24 @@ def exception_handler(exc, context):
         # DRF's own text ("JSON parse error - …") is English and names parser internals.
         exc = exceptions.ParseError(_("The request body is not valid JSON."))
     elif isinstance(exc, DjangoValidationError):
-        return Response({"detail": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
-    return drf_exception_handler(exc, context)
+        exc = exceptions.ValidationError(exc.messages)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        field, message = _first_message(exc.detail)
+        body = {"detail": message, "code": ValidationFailed.__name__, "errors": response.data}
+        if field:
+            body["field"] = field
+    else:
+        body = {"detail": str(exc.detail), "code": type(exc).__name__}
+    response.data = body
+    return response
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """The 404 of an address no route matches (`handler404`): in the API's shape under the
+    API (`/cases/abc/` is not a case), the usual page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": _("Not found."), "code": "NotFound"}, status=404)
+    return page_not_found(request, exception)

@@ -1,17 +1,23 @@
 """JSON API of units and agents: read-only lists scoped to the caller, and the logged reveal."""
 
+from collections.abc import Mapping
+
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from bangban.core.errors import ValidationFailed
 from bangban.core.masking import mask_id_number, mask_phone
 from bangban.org import selectors, services
-from bangban.org.models import Agent, Unit
+from bangban.org.models import Agent, Level, Unit
 
 
 class UnitSerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True, help_text="Null for a county."
+    )
     eight_haves = serializers.SerializerMethodField()
 
     class Meta:
@@ -71,26 +77,37 @@ class AgentSerializer(serializers.ModelSerializer):
 
 class UnitViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = UnitSerializer
+    # Ids are numbers: anything else matches no route (a JSON 404), not a failing lookup.
+    lookup_value_regex = r"[0-9]+"
 
     def get_queryset(self):
         qs = selectors.units_visible(actor=self.request.user)
         level = self.request.query_params.get("level")
         if level:
+            # Only a level there is: any other text went to the database as it came, and one
+            # holding a NUL character made PostgreSQL fail (500).
+            if level not in Level.values:
+                raise ValidationFailed(
+                    _("The level (level) must be one of: %(levels)s.")
+                    % {"levels": ", ".join(Level.values)},
+                    field="level",
+                )
             qs = qs.filter(level=level)
         return qs.order_by("path")
 
-    @extend_schema(parameters=[OpenApiParameter("level", str, description="county/town/village/…")])
+    @extend_schema(parameters=[OpenApiParameter("level", str, enum=Level.values)])
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
 
 class AgentViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = AgentSerializer
+    lookup_value_regex = r"[0-9]+"
 
     def get_queryset(self):
-        return selectors.agents_visible(
-            actor=self.request.user, search=self.request.query_params.get("q", "")[:50]
-        )
+        # A NUL character is in no name, and PostgreSQL refuses it in a query (it was a 500).
+        search = self.request.query_params.get("q", "").replace("\x00", "")[:50]
+        return selectors.agents_visible(actor=self.request.user, search=search)
 
     def get_object(self):
         # Past agents too: the personnel change register links to them.
@@ -112,7 +129,9 @@ class AgentViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def reveal(self, request, pk=None):
         agent = self.get_object()
-        field = str(request.data.get("field", ""))
+        # A JSON body need not be an object (`true`, `[1]`): that asks for no field (it was a 500).
+        body = request.data if isinstance(request.data, Mapping) else {}
+        field = str(body.get("field", ""))
         value = services.personal_data_reveal(
             actor=request.user, agent=agent, field=field, ip_address=request.META.get("REMOTE_ADDR")
         )
