@@ -154,11 +154,13 @@ def test_a_gateway_that_is_down_loses_nothing(
     assert {m.attempts for m in messages} == {settings.BANGBAN_SMS_MAX_ATTEMPTS}
     assert all("Gateway unreachable" in m.last_error for m in messages)
     assert gateway.requests == []
-    # The gateway is back; a centre administrator re-sends every dead letter.
+    # The gateway is back; the county's centre administrator re-sends every dead letter.
     gateway.start()
     admin = UserFactory(unit=UnitFactory(level=Level.COUNTY), role=Role.CENTRE_ADMIN)
+    # The messages were written for that county's area (enqueue wrote a placeholder).
+    OutboxMessage.objects.filter(pk__in=ids).update(unit_path=admin.unit.path)
     with django_capture_on_commit_callbacks(execute=True):
-        for message in messages:
+        for message in OutboxMessage.objects.filter(pk__in=ids):
             services.outbox_resend(actor=admin, message=message)
     assert set(OutboxMessage.objects.values_list("state", flat=True)) == {"sent"}
     assert gateway.delivered == {str(pk): 1 for pk in ids}

@@ -101,6 +101,20 @@ def test_a_finished_export_is_not_run_again(area, cases):
     assert name and services.ledger_export_run(export_id=export.pk).file.name == name
 
 
+def test_an_export_left_running_by_a_dead_worker_is_made_when_redelivered(area, cases):
+    """A worker killed while writing leaves the export RUNNING (and its requester unable to ask
+    for another). Delivered again as such (core.worker), it is written; delivered again
+    without that mark, a running export is someone else's and is left alone."""
+    export = services.ledger_export_request(
+        actor=area["supervisor"], filters=CaseFilters(), background=False
+    )
+    LedgerExport.objects.filter(pk=export.pk).update(state=LedgerExport.State.RUNNING)
+    assert services.ledger_export_run(export_id=export.pk).state == LedgerExport.State.RUNNING
+    done = services.ledger_export_run(export_id=export.pk, redelivered=True)
+    assert done.state == LedgerExport.State.DONE and done.file
+    assert load_workbook(done.file.path).active.max_row > 1
+
+
 def test_one_export_at_a_time(area, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
         services.ledger_export_request(actor=area["supervisor"], filters=CaseFilters())

@@ -25,6 +25,7 @@ from bangban.assessment.models import (
 from bangban.core.bulk import rows_insert
 from bangban.core.errors import Conflict, PermissionDenied, ValidationFailed
 from bangban.core.events import event_record
+from bangban.core.text import text_check
 from bangban.org.models import Level, Role, Unit
 from bangban.org.scoping import in_scope
 
@@ -184,6 +185,7 @@ def finding_record(
     description = (description or "").strip()
     if not description:
         raise ValidationFailed(_("Describe what was found."), field="description")
+    text_check(description, field="description")
     if len(description) > DESCRIPTION_MAX:
         raise ValidationFailed(
             _("Please keep this to %(max)d characters or fewer.") % {"max": DESCRIPTION_MAX},
@@ -240,8 +242,16 @@ def finding_withdraw(*, actor, finding: Finding, reason: str) -> Finding:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed(_("Say why the finding is withdrawn."), field="reason")
+    text_check(reason, field="reason")
+    limit = Finding._meta.get_field("withdrawn_reason").max_length
+    if len(reason) > limit:
+        # Refused, not cut: the reason is the record of why a finding no longer counts.
+        raise ValidationFailed(
+            _("The reason is too long: at most %(limit)d characters.") % {"limit": limit},
+            field="reason",
+        )
     finding.withdrawn = True
-    finding.withdrawn_reason = reason[:500]
+    finding.withdrawn_reason = reason
     finding.withdrawn_at = timezone.now()
     finding.save(update_fields=["withdrawn", "withdrawn_reason", "withdrawn_at"])
     event_record(

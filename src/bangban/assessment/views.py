@@ -12,6 +12,7 @@ from bangban.assessment import outputs, services
 from bangban.assessment.models import Assessment, Finding, FindingKind
 from bangban.core.errors import ApplicationError, ValidationFailed
 from bangban.org.models import Level, Unit
+from bangban.org.scoping import scope_by_unit
 from bangban.org.views import staff_required
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -112,9 +113,16 @@ def ranking_xlsx(request: HttpRequest, year: int) -> HttpResponse:
     return response
 
 
+def _findings(actor):
+    """The findings of the actor's area: the centre's own county, everything for supervisors."""
+    return scope_by_unit(Finding.objects.all(), actor)
+
+
 def _assessment(request, year: int, pk: int) -> Assessment:
     services.require_reader(request.user)
-    return get_object_or_404(Assessment.objects.select_related("unit"), year=year, pk=pk)
+    # A town of another county is no town of the reader's (one deployment, several counties).
+    towns = scope_by_unit(Assessment.objects.select_related("unit"), request.user)
+    return get_object_or_404(towns, year=year, pk=pk)
 
 
 @staff_required
@@ -173,7 +181,7 @@ def findings(request: HttpRequest) -> HttpResponse:
             status = 400
     else:
         form = FindingForm(initial={"year": year, "found_on": timezone.localdate()})
-    rows = Finding.objects.filter(year=year).select_related("unit", "recorded_by")
+    rows = _findings(request.user).filter(year=year).select_related("unit", "recorded_by")
     return render(
         request,
         "assessment/findings.html",
@@ -186,7 +194,7 @@ def findings(request: HttpRequest) -> HttpResponse:
 @require_GET
 def finding_evidence(request: HttpRequest, pk: int) -> FileResponse:
     services.require_reader(request.user)
-    finding = get_object_or_404(Finding, pk=pk)
+    finding = get_object_or_404(_findings(request.user), pk=pk)
     return FileResponse(
         finding.evidence.open("rb"),
         content_type=finding.evidence_type or "application/octet-stream",
@@ -197,7 +205,7 @@ def finding_evidence(request: HttpRequest, pk: int) -> FileResponse:
 @staff_required
 @require_POST
 def finding_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
-    finding = get_object_or_404(Finding, pk=pk)
+    finding = get_object_or_404(_findings(request.user), pk=pk)
     services.finding_withdraw(
         actor=request.user, finding=finding, reason=request.POST.get("reason", "")
     )

@@ -111,10 +111,15 @@ class _ProgressWriter:
             self.side = None
 
 
-def import_job_run(*, job_id: int) -> ImportJob:
+def import_job_run(*, job_id: int, redelivered: bool = False) -> ImportJob:
     """Run a queued import job to its end: imported, or not imported with its problem report.
-    A job that already ran is left as it is (a task may be delivered twice)."""
-    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
+    A job that already ran is left as it is (a task may be delivered twice). `redelivered`: the
+    worker of an earlier attempt died while running it; the import is all-or-nothing, so that
+    attempt left nothing behind and this one takes the job over from where it was claimed."""
+    startable = [ImportJob.Status.QUEUED]
+    if redelivered:
+        startable.append(ImportJob.Status.RUNNING)
+    claimed = ImportJob.objects.filter(pk=job_id, status__in=startable).update(
         status=ImportJob.Status.RUNNING, progress=0, stage=""
     )
     job = ImportJob.objects.select_related("created_by").get(pk=job_id)

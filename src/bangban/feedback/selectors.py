@@ -108,7 +108,9 @@ def unit_visible(actor, unit) -> bool:
 
 
 def _code(value: str) -> str:
-    return "".join((value or "").split()).upper()[:16]
+    # Letters and digits only: what is read out or typed may carry spaces, and a NUL byte
+    # (refused by PostgreSQL in a query, a 500) never reaches the database.
+    return "".join(ch for ch in (value or "") if ch.isascii() and ch.isalnum()).upper()[:16]
 
 
 def complaint_by_code(code: str) -> Complaint:

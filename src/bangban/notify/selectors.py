@@ -1,6 +1,6 @@
 """What staff see of the outbox: the messages of their area."""
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from bangban.notify.models import OutboxMessage
 from bangban.org.models import Role
@@ -12,14 +12,18 @@ OUTBOX_READERS = {Role.MANAGER, Role.CENTRE_ADMIN, Role.SYSADMIN, Role.SUPERVISO
 
 
 def outbox_visible(*, actor) -> QuerySet[OutboxMessage]:
-    """Centre and system administrators and supervisors see every message (also those of no
-    area, such as login codes); a point manager the messages of their unit's subtree."""
+    """System administrators and supervisors see every message; a centre administrator those
+    of their county and those of no area (such as login codes); a point manager the messages of
+    their unit's subtree. One deployment may hold several counties (SPEC §1): a centre
+    administrator never reads another county's messages to its applicants."""
     messages = OutboxMessage.objects.all()
     if not getattr(actor, "is_authenticated", False) or not actor.is_active:
         return messages.none()
-    if actor.is_superuser or actor.role in {Role.CENTRE_ADMIN, Role.SYSADMIN, Role.SUPERVISOR}:
+    if actor.is_superuser or actor.role in {Role.SYSADMIN, Role.SUPERVISOR}:
         return messages
     path = scope_path(actor)
+    if actor.role == Role.CENTRE_ADMIN and path:
+        return messages.filter(Q(unit_path__startswith=path) | Q(unit_path=""))
     if actor.role == Role.MANAGER and path:
         return messages.filter(unit_path__startswith=path)
     return messages.none()

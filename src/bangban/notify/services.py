@@ -7,7 +7,16 @@ How a message travels: `outbox_enqueue` writes it in the transaction of the chan
 and marks it sent, or schedules a retry with backoff, or dead-letters it. Retries (and any
 message whose task was lost: a worker killed, Redis flushed) are picked up by `outbox_drain`,
 which the scheduler runs every minute. Nothing is lost while the gateway is down: messages wait
-as pending, then as dead letters that staff re-send with `outbox_resend`."""
+as pending, then as dead letters that staff re-send with `outbox_resend`.
+
+A worker killed after the gateway accepted a message but before it is marked sent cannot be
+told apart from one killed before the gateway answered; the outbox alone could only choose
+between losing that message and sending it twice. It is sent again (at least once): the claim
+expires after CLAIM_SECONDS and a drain takes it, with the same OutId, the message's id, that
+the first attempt gave; the provider drops a repeat of an OutId it has accepted (Aliyun dysms
+and the in-house gateways copying it do), so the phone gets it once. A backend to a provider
+without such a key would have to keep a "sending" mark and ask the provider before a repeat.
+tests/security/test_crash_safety.py kills a drain at that point."""
 
 import logging
 from datetime import datetime, timedelta
@@ -18,8 +27,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from bangban.core import faults
 from bangban.core.errors import Conflict, PermissionDenied
 from bangban.core.events import event_record
+from bangban.core.faults import crash_point
 from bangban.core.masking import mask_phone
 from bangban.notify.backends import SendFailed, backend
 from bangban.notify.messages import text_of
@@ -38,8 +49,9 @@ CLAIM_SECONDS = 120
 # off in slices and a run never outlasts the scheduler's interval by much.
 DRAIN_BATCH = 200
 
-# Who may re-send a dead letter anywhere; point managers may within their area.
-RESEND_ANYWHERE = {Role.CENTRE_ADMIN, Role.SYSADMIN}
+# Who may re-send a dead letter anywhere; centre administrators may within their county and
+# point managers within their area (may_resend).
+RESEND_ANYWHERE = {Role.SYSADMIN}
 
 
 def outbox_enqueue(
@@ -153,6 +165,9 @@ def outbox_send(*, message_id: int, now: datetime | None = None) -> OutboxMessag
         message.last_error = str(exc)[:500] or type(exc).__name__
         message.save(update_fields=["state", "next_attempt_at", "last_error"])
         return message
+    # The gateway has the message, the outbox does not know yet: a crash here is why the
+    # message carries its id to the gateway (OutId), see the module's docstring.
+    crash_point(faults.OUTBOX_SENT)
     message.state = OutboxMessage.State.SENT
     message.provider_id = provider_id[:64]
     message.sent_at = timezone.now()
@@ -179,12 +194,15 @@ def outbox_drain(*, now: datetime | None = None, limit: int = DRAIN_BATCH) -> in
 
 
 def may_resend(actor, message: OutboxMessage) -> bool:
-    """Centre and system administrators re-send anywhere, point managers within their area."""
+    """System administrators re-send anywhere, centre administrators within their county (and
+    messages of no area), point managers within their area."""
     if not getattr(actor, "is_authenticated", False) or not actor.is_active:
         return False
     if actor.is_superuser or actor.role in RESEND_ANYWHERE:
         return True
     path = scope_path(actor)
+    if actor.role == Role.CENTRE_ADMIN and path:
+        return not message.unit_path or message.unit_path.startswith(path)
     return actor.role == Role.MANAGER and bool(path) and message.unit_path.startswith(path)
 
 

@@ -1,7 +1,7 @@
 """The public side of the roster (公示): who serves at which point, and how to reach them."""
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from bangban.org import selectors
@@ -17,6 +17,8 @@ def roster_index(request: HttpRequest) -> HttpResponse:
 
 
 def roster(request: HttpRequest, code: str) -> HttpResponse:
+    if "\x00" in code:  # PostgreSQL refuses a NUL byte in a query: no such point, not a 500
+        raise Http404
     unit = get_object_or_404(selectors.public_points(), code=code)
     agents = selectors.roster_public(unit=unit)
     return render(request, "portal/roster.html", {"unit": unit, "agents": agents})

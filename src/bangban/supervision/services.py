@@ -70,12 +70,20 @@ def _enqueue(export_id: int) -> None:
 
 
 def ledger_export_run(
-    *, export_id: int, progress: Callable[[int, int], None] | None = None
+    *,
+    export_id: int,
+    progress: Callable[[int, int], None] | None = None,
+    redelivered: bool = False,
 ) -> LedgerExport:
     """Write a queued export's workbook under MEDIA_ROOT/ledger/, keeping its progress on the
     record as it goes. An export that already ran is left as it is (a task may be delivered
-    twice). The requester's area is read again now: someone who lost it gets no file."""
-    claimed = LedgerExport.objects.filter(pk=export_id, state=LedgerExport.State.QUEUED).update(
+    twice). The requester's area is read again now: someone who lost it gets no file.
+    `redelivered`: the worker of an earlier attempt died while writing it (core.worker); the
+    export it left running is written again, under a new name."""
+    startable = [LedgerExport.State.QUEUED]
+    if redelivered:
+        startable.append(LedgerExport.State.RUNNING)
+    claimed = LedgerExport.objects.filter(pk=export_id, state__in=startable).update(
         state=LedgerExport.State.RUNNING, done=0, total=0
     )
     export = LedgerExport.objects.select_related("requested_by", "requested_by__unit").get(

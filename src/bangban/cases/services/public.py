@@ -48,6 +48,7 @@ from bangban.core.events import event_record
 from bangban.core.identifiers import validate_mobile
 from bangban.core.masking import mask_id_number, mask_phone
 from bangban.core.ratelimit import ratelimit_hit
+from bangban.core.text import text_check
 from bangban.core.uploads import image_check, sha256_of
 from bangban.notify.models import Kind as SmsKind
 from bangban.notify.services import outbox_enqueue
@@ -506,6 +507,7 @@ def rating_record_public(
         raise Conflict(_("This case has already been rated. Thank you for your feedback."))
     rule = check(case, Action.RATE)
     comment = comment.strip()
+    text_check(comment, field="comment")
     if len(comment) > 1000:
         # Refused, not cut: the applicant shortens it and nothing they wrote is lost unseen.
         raise ValidationFailed(
@@ -566,10 +568,11 @@ POINT_STAFF = {Role.AGENT, Role.MANAGER, Role.CENTRE_ADMIN, Role.SYSADMIN}
 def booking_mark(*, actor, booking: Booking, state: str) -> Booking:
     """The point's staff record how a booking ended: served, or cancelled (the applicant did
     not come, or called it off). Once, from booked."""
-    if state not in (Booking.State.SERVED, Booking.State.CANCELLED):
-        raise ValidationFailed(_("Choose a valid value."), field="state")
+    # Who may, before what they sent: another area's booking is refused whatever the form.
     if actor.role not in POINT_STAFF or not in_scope(actor, booking.unit):
         raise PermissionDenied(_("This service point is outside your area."))
+    if state not in (Booking.State.SERVED, Booking.State.CANCELLED):
+        raise ValidationFailed(_("Choose a valid value."), field="state")
     updated = Booking.objects.filter(pk=booking.pk, state=Booking.State.BOOKED).update(state=state)
     if not updated:
         raise Conflict(_("This booking has already been closed."))

@@ -6,10 +6,12 @@ event naming the cases it covers, which is also the log of who took that persona
 
 import hashlib
 import logging
+import os
 import tempfile
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from functools import partial
+from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
@@ -21,6 +23,7 @@ from django.utils.translation import gettext as _
 from bangban.cases.models import Case
 from bangban.cases.selectors import case_get, cases_visible
 from bangban.cases.workflow import State
+from bangban.core import faults
 from bangban.core.errors import (
     ApplicationError,
     Conflict,
@@ -29,6 +32,7 @@ from bangban.core.errors import (
     ValidationFailed,
 )
 from bangban.core.events import event_record
+from bangban.core.faults import crash_point
 from bangban.documents import archive
 from bangban.documents.models import ArchiveExport
 from bangban.documents.services.forms import archive_forms_fill
@@ -200,14 +204,71 @@ def _filled(actor, pk: int) -> Case:
     return Case.objects.get(pk=pk)
 
 
+def _partial_prefix(export_id: int) -> str:
+    return f".export-{export_id}-"
+
+
+def _store(export: ArchiveExport, name: str, handle) -> str:
+    """Store the finished zip under its final name all at once, and return that name. On the
+    file system it is copied to a hidden temporary file beside it, synced, then renamed: a
+    process killed while copying leaves the temporary file (removed when the export is made
+    again), never a truncated zip under an export's name. Other storages store an object in
+    one request."""
+    storage = export.file.storage
+    target = storage.get_available_name(export.file.field.generate_filename(export, name))
+    try:
+        final = Path(storage.path(target))
+    except NotImplementedError:
+        return storage.save(target, File(handle))
+    final.parent.mkdir(parents=True, exist_ok=True)
+    handle.seek(0)
+    with tempfile.NamedTemporaryFile(
+        dir=final.parent, prefix=_partial_prefix(export.pk), suffix=".partial", delete=False
+    ) as partial:
+        try:
+            first = True
+            while chunk := handle.read(archive.CHUNK):
+                partial.write(chunk)
+                if first:
+                    # Part of the zip is on disk under the temporary name.
+                    partial.flush()
+                    crash_point(faults.ARCHIVE_WRITE)
+                    first = False
+            partial.flush()
+            os.fsync(partial.fileno())
+        except BaseException:
+            Path(partial.name).unlink(missing_ok=True)
+            raise
+    os.replace(partial.name, final)
+    return target
+
+
+def _remove_partials(export: ArchiveExport) -> None:
+    """What a killed attempt at the export left: its temporary file."""
+    try:
+        folder = Path(export.file.storage.path(export.file.field.upload_to))
+    except NotImplementedError:
+        return
+    for left in folder.glob(f"{_partial_prefix(export.pk)}*.partial"):
+        left.unlink(missing_ok=True)
+
+
 def archive_export_run(
-    *, export_id: int, progress: Callable[[int, int], None] | None = None
+    *,
+    export_id: int,
+    progress: Callable[[int, int], None] | None = None,
+    redelivered: bool = False,
 ) -> ArchiveExport:
     """Make a queued export's zip under MEDIA_ROOT/archives/, keeping its progress (cases done
     of total) on the record. An export that already ran is left as it is (a task may be
     delivered twice). The zip is made in a temporary file and stored only when complete; a
-    failure leaves the record FAILED with the reason and no file."""
-    claimed = ArchiveExport.objects.filter(pk=export_id, state=ArchiveExport.State.QUEUED).update(
+    failure leaves the record FAILED with the reason and no file. `redelivered`: the worker of
+    an earlier attempt died while making it; that attempt's temporary file goes and the export
+    is made again."""
+    startable = [ArchiveExport.State.QUEUED]
+    if redelivered:
+        startable.append(ArchiveExport.State.RUNNING)
+    claimed = ArchiveExport.objects.filter(pk=export_id, state__in=startable).update(
         state=ArchiveExport.State.RUNNING, done=0
     )
     export = ArchiveExport.objects.select_related("requested_by", "requested_by__unit", "case").get(
@@ -215,6 +276,8 @@ def archive_export_run(
     )
     if not claimed:
         return export
+    if redelivered:
+        _remove_partials(export)
     actor = export.requested_by
 
     def saved(done: int, total: int) -> None:
@@ -257,8 +320,8 @@ def archive_export_run(
                         f"-{export.pk}-{stamp}.zip"
                     )
                 export.sha256 = _file_sha256(handle)
-                candidate = export.file.field.generate_filename(export, name)
-                export.file.save(name, File(handle), save=False)
+                candidate = _store(export, name, handle)
+                export.file.name = candidate
             export.state = ArchiveExport.State.DONE
         except ApplicationError as exc:
             export.state, export.error = ArchiveExport.State.FAILED, exc.message[:500]
