@@ -10,15 +10,16 @@ PG_URL ?= $(or $(DATABASE_URL),postgres://root@127.0.0.1:5432/bangban)
 PG_TEST_ENV ?=
 SYSTEM_PACKAGES := chromium fonts-noto-cjk gettext libpango-1.0-0 libpangoft2-1.0-0 poppler-utils
 
-.PHONY: run test test-sqlite test-pg lint format messages assets install system-deps redis demo clean docs bench bench-smoke
+.PHONY: run test test-sqlite test-pg lint format messages assets install system-deps redis demo clean docs bench bench-smoke soak fuzz lock audit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-# Reinstall when the dependency list changes.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[test]'
+# Reinstall when the dependency list changes. The versions are the locked ones
+# (requirements.lock, written by `make lock` from what pyproject.toml's ranges installed).
+$(VENV)/.installed: pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/pip install -q -c requirements.lock -e '.[test]'
 	touch $@
 
 install: $(VENV)/.installed
@@ -109,10 +110,38 @@ bench-smoke: install .env
 # The two suites run side by side, one per CPU (about 40 % less wall time than one after the
 # other). The PostgreSQL run keeps its files (uploads, built fonts, screenshots) and its Redis
 # databases apart from the SQLite run's; each run's output is printed when it ends.
-test: system-deps install assets .env lint redis
+test: system-deps install assets .env lint audit redis
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-pg \
 	  PG_TEST_ENV="BANGBAN_VAR_DIR=$(CURDIR)/var/test-pg BANGBAN_TEST_REDIS_DB=13"
 	$(MAKE) --no-print-directory bench-smoke
 
 clean:
 	rm -rf $(VENV) node_modules src/bangban/static/vendor var
+
+# The soak (bench/soak.py): half the measured peak for SOAK_MINUTES on the bench database
+# (SOAK_SCALE generated cases; SOAK_ARGS=--reuse keeps the last set). Reports errors (exit 1
+# when any), the p95 drift and gunicorn's memory growth; writes bench/results/soak-<date>.json.
+# A tool, not a test: `make test` never runs it.
+SOAK_SCALE ?= 20000
+SOAK_MINUTES ?= 15
+SOAK_ARGS ?=
+soak: install .env
+	$(BIN)/python bench/soak.py --scale $(SOAK_SCALE) --minutes $(SOAK_MINUTES) $(SOAK_ARGS)
+
+# The locked dependencies (requirements.lock: every runtime and test package, as installed)
+# and their known vulnerabilities. `make audit` fails only on a vulnerability found; when no
+# vulnerability service is reachable it says the audit was not done (AUDIT_REQUIRE_SERVICE=1
+# makes that fail too).
+lock: install
+	$(BIN)/python scripts/lock.py
+
+audit: install
+	$(BIN)/python scripts/audit.py
+
+# The fuzzed API run long (scripts/fuzz.py, the test tests/security/test_api_fuzz.py with many
+# more examples): EXAMPLES generated requests per operation and role, on a database of its own
+# (<name>_fuzz on PostgreSQL when DATABASE_URL is set, else SQLite in var/fuzz). Results go to
+# bench/results/fuzz-<date>.json; fails when anything was found.
+EXAMPLES ?= 200
+fuzz: install .env
+	$(BIN)/python scripts/fuzz.py --examples $(EXAMPLES)

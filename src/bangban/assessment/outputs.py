@@ -15,6 +15,7 @@ from openpyxl.styles import Alignment, Font
 
 from bangban.assessment.compute import shown
 from bangban.assessment.models import SECTIONS, Assessment, Grade
+from bangban.core.spreadsheets import no_formulas, xlsx_value
 
 # 考核标准 of annex 3, one line per section.
 CRITERIA = {
@@ -178,18 +179,18 @@ def sheet_xlsx(assessment: Assessment) -> bytes:
     ws.title = _("Assessment sheet")[:31]
     ws.append([_("Assessment sheet of the assist and proxy service")])
     ws["A1"].font = Font(bold=True, size=14)
-    ws.append([_("Unit"), ctx["unit_name"]])
+    ws.append([_("Unit"), xlsx_value(ctx["unit_name"])])
     ws.append([_("Date"), ctx["date"].isoformat()])
     ws.append([_("No."), _("Assessed"), _("Points"), _("Criteria"), _("Score"), _("Remarks")])
     for row in ctx["rows"]:
         ws.append(
             [
                 row["number"],
-                row["name"],
+                xlsx_value(row["name"]),
                 Decimal(row["full"]),
-                row["criteria"],
+                xlsx_value(row["criteria"]),
                 Decimal(row["score"]),
-                "\n".join(row["remarks"]),
+                xlsx_value("\n".join(row["remarks"])),
             ]
         )
     ws.append([_("Total"), "", 100, "", Decimal(ctx["own"]), ""])
@@ -229,18 +230,19 @@ def sheet_xlsx(assessment: Assessment) -> bytes:
         for line in sheet["lines"]:
             lines.append(
                 [
-                    sheet["unit_name"],
+                    xlsx_value(sheet["unit_name"]),
                     line["section"],
                     str(RULE_NAMES.get(line["rule"], line["rule"])),
                     Decimal(line["points"]),
                     _("yes") if line["veto"] else "",
                     line["evidence_model"],
                     line["evidence_pk"],
-                    line["evidence_text"],
+                    xlsx_value(line["evidence_text"]),
                 ]
             )
     out = io.BytesIO()
-    book.save(out)
+    # Names and findings are typed by people: none of them may become a formula.
+    no_formulas(book).save(out)
     return out.getvalue()
 
 
@@ -358,7 +360,7 @@ def ranking_xlsx(year: int) -> bytes:
         ws.append(
             [
                 row["number"],
-                row["unit"],
+                xlsx_value(row["unit"]),
                 *[number(s) for s in row["sections"]],
                 number(row["own"]),
                 number(row["villages_mean"]),
@@ -371,5 +373,6 @@ def ranking_xlsx(year: int) -> bytes:
         ws.column_dimensions[ws.cell(row=2, column=index).column_letter].width = width
     ws.freeze_panes = "C3"
     out = io.BytesIO()
-    book.save(out)
+    # Names and findings are typed by people: none of them may become a formula.
+    no_formulas(book).save(out)
     return out.getvalue()

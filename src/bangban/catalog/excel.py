@@ -20,8 +20,9 @@ Bundles are matched by name.
 
 import logging
 import re
+import zipfile
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
@@ -33,6 +34,7 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.utils import get_column_letter
 
 from bangban.catalog import services
 from bangban.catalog.fields import (
@@ -57,7 +59,9 @@ from bangban.catalog.validation import (
     clean_material,
     clean_step,
 )
+from bangban.core import faults
 from bangban.core.errors import ApplicationError
+from bangban.core.faults import crash_point
 from bangban.org.models import Level, Unit
 
 logger = logging.getLogger(__name__)
@@ -289,13 +293,54 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+def _values(worksheet, problems: list[Problem]) -> Iterator[tuple]:
+    """The values of each row. A formula is not taken: its cached result is whatever the program
+    that saved the file wrote there (nothing at all when a script wrote it, anything a forger
+    likes) and may not be what Excel shows once it recalculates, so each formula cell is a
+    problem, named by its cell, and reads as empty."""
+    headers: list[str] = []
+    for number, cells in enumerate(worksheet.iter_rows(), start=1):
+        values = []
+        for cell in cells:
+            if cell.data_type == "f":
+                index = cell.column - 1
+                header = headers[index] if index < len(headers) else ""
+                problems.append(
+                    Problem(
+                        worksheet.title,
+                        number,
+                        header or get_column_letter(cell.column),
+                        _(
+                            "Cell %(cell)s holds a formula (%(formula)s); the import takes "
+                            "values only: copy the cells and paste them as values."
+                        )
+                        % {
+                            "cell": f"{get_column_letter(cell.column)}{number}",
+                            "formula": _formula(cell.value),
+                        },
+                    )
+                )
+                values.append(None)
+            else:
+                values.append(cell.value)
+        if number == 1:
+            headers = [_header(v) for v in values]
+        yield tuple(values)
+
+
+def _formula(value: Any) -> str:
+    text = getattr(value, "text", value)  # an array formula keeps its text apart
+    text = str(text or "")
+    return text if len(text) <= 60 else text[:60] + "…"
+
+
 def _read_sheet(
     worksheet, columns: list[Column], problems: list[Problem], *, key: bool = False
 ) -> _Sheet | None:
     """The sheet's rows by field; None (with its problems) when a required column is missing."""
     name = worksheet.title
     worksheet.reset_dimensions()  # the declared size may be wrong: read what is there
-    rows = worksheet.iter_rows(values_only=True)
+    rows = _values(worksheet, problems)
     headers = [_header(v) for v in next(rows, ())]
     known = {c.header: c.field for c in columns}
     if key:
@@ -334,11 +379,40 @@ def _read_sheet(
     return _Sheet(name=name, columns=found, rows=data)
 
 
+def _has_macros(source) -> bool:
+    """Whether the file is a macro-enabled workbook (an .xlsm, whatever its name says): it has
+    a VBA project, or its parts are declared macro-enabled."""
+    try:
+        with zipfile.ZipFile(source) as archive:
+            names = archive.namelist()
+            if any(n.lower().endswith("vbaproject.bin") for n in names):
+                return True
+            if "[Content_Types].xml" in names:
+                types = archive.read("[Content_Types].xml")
+                return b"macroEnabled" in types or b"vbaProject" in types
+            return False
+    except (zipfile.BadZipFile, OSError, KeyError):
+        return False  # not a zip: openpyxl says it is no workbook
+    finally:
+        if hasattr(source, "seek"):
+            source.seek(0)
+
+
 def _read_workbook(source) -> tuple[dict[str, _Sheet | None], list[Problem]]:
     """The sheets of the workbook (absent optional sheets are missing from the result)."""
     problems: list[Problem] = []
+    if _has_macros(source):
+        return {}, [
+            Problem(
+                message=_(
+                    "The workbook contains macros (.xlsm), which are never run or imported: "
+                    "save it as an Excel workbook (.xlsx) without macros."
+                )
+            )
+        ]
     try:
-        book = load_workbook(source, read_only=True, data_only=True)
+        # Formulas are read as formulas (to refuse them), links to other files are not followed.
+        book = load_workbook(source, read_only=True, data_only=False, keep_links=False)
     except Exception:
         # A text file, an old .xls, a damaged or encrypted file: openpyxl raises one of many
         # errors, and for the user they all mean the same thing.
@@ -794,6 +868,9 @@ def catalog_import(
                     raise _Abort from exc
                 done += 1
                 report(50 + 50 * done / total, applying)
+                if done == max(total // 2, 1):
+                    # Half the items written, nothing committed: a crash here must leave none.
+                    crash_point(faults.CATALOG_IMPORT)
             for bundle_plan in checker.bundles:
                 try:
                     _apply_bundle(bundle_plan, actor=actor, result=result)

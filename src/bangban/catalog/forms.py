@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from bangban.catalog.fields import ITEM_COLUMNS
 from bangban.catalog.models import CaseType, Item, ItemType, Material, Target
+from bangban.core.text import TextCheckMixin
 from bangban.org.models import Level, Unit
 
 # The guide elements of 002 第十二条 and the catalog's own fields, labelled as a guide page and
@@ -96,8 +97,9 @@ def _blank(choices) -> list[tuple[str, str]]:
     return [("", "—"), *choices]
 
 
-class BootstrapMixin:
-    """Bootstrap's classes on every widget (the CSP forbids inline styling)."""
+class BootstrapMixin(TextCheckMixin):
+    """Bootstrap's classes on every widget (the CSP forbids inline styling), and
+    no control character in any text (core/text.py)."""
 
     def style_widgets(self) -> None:
         for field in self.fields.values():

@@ -1,11 +1,13 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from bangban.core.text import TextCheckMixin
 from bangban.org.models import Activity, Agent, Attendance, Unit
 
 
-class BootstrapMixin:
-    """Gives every widget Bootstrap's class (the CSP forbids inline styling)."""
+class BootstrapMixin(TextCheckMixin):
+    """Gives every widget Bootstrap's class (the CSP forbids inline styling), and
+    no control character in any text (core/text.py)."""
 
     def style_widgets(self) -> None:
         for field in self.fields.values():

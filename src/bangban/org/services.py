@@ -7,8 +7,10 @@ access, such as `bangban demo`); views and API endpoints always pass the signed-
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,6 +20,8 @@ from bangban.core.errors import PermissionDenied, ValidationFailed
 from bangban.core.events import changes, event_record
 from bangban.core.identifiers import validate_id_number, validate_mobile, validate_phone
 from bangban.core.masking import mask_id_number, mask_phone
+from bangban.core.text import texts_check
+from bangban.core.uploads import image_check
 from bangban.org.models import (
     CHILD_LEVELS,
     EIGHT_HAVES,
@@ -134,6 +138,8 @@ def unit_create(
         )
     if "phone" in details:
         details["phone"] = _clean_phone(details["phone"], "phone")
+    # A unit's name and address print on every form of its cases: no control character.
+    texts_check([("name", name), *((f, v) for f, v in details.items() if isinstance(v, str))])
     path = f"{parent.path if parent else '/'}{code}/"
     unit = Unit.objects.create(
         name=name,
@@ -171,6 +177,7 @@ def unit_update(*, actor, unit: Unit, **fields: Any) -> Unit:
         raise ValidationFailed(_("Enter the unit's name."), field="name")
     if "phone" in fields:
         fields["phone"] = _clean_phone(fields["phone"], "phone")
+    texts_check((f, v) for f, v in fields.items() if isinstance(v, str))
     unit = Unit.objects.select_for_update().get(pk=unit.pk)
     before = _snapshot(unit, list(fields))
     for field, value in fields.items():
@@ -250,6 +257,11 @@ def _validate_agent_details(details: dict[str, Any]) -> None:
         raise ValidationFailed(_("Enter the agent's name."), field="name")
     if "public_phone" in details:
         details["public_phone"] = _clean_phone(details["public_phone"], "public_phone")
+    texts_check((f, v) for f, v in details.items() if isinstance(v, str))
+    if isinstance(details.get("photo"), UploadedFile):
+        # Published on the public roster: a JPG or PNG of a sane size, read from its content
+        # (an SVG with a script, an HTML page named .png, a decompression bomb are refused).
+        image_check(details["photo"], max_mb=settings.BANGBAN_PORTAL_PHOTO_MAX_MB, field="photo")
 
 
 @transaction.atomic

@@ -26,6 +26,7 @@ from openpyxl.utils import get_column_letter
 
 from bangban.cases.models import Case, CaseItem, Consultation, Kind, Rating
 from bangban.cases.workflow import FINISHED, State
+from bangban.core.spreadsheets import no_formulas, xlsx_row, xlsx_value
 from bangban.feedback.models import Complaint, Rectification
 from bangban.org.models import Agent, Level, Post, StaffingMinimum, Unit
 
@@ -318,13 +319,13 @@ def report_xlsx(context: dict) -> bytes:
 
     def sheet(title: str, head: list[str], rows: list[list], widths: list[int], first=False):
         ws = book.active if first else book.create_sheet()
-        ws.title = title[:31]
-        ws.append(head)
+        ws.title = xlsx_value(title)[:31]
+        ws.append(xlsx_row(head))
         for cell in ws[1]:
             cell.font = bold
             cell.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
         for row in rows:
-            ws.append(row)
+            ws.append(xlsx_row(row))
         for index, width in enumerate(widths, start=1):
             ws.column_dimensions[get_column_letter(index)].width = width
         ws.freeze_panes = "A2"
@@ -368,7 +369,7 @@ def report_xlsx(context: dict) -> bytes:
     ]
     ws = sheet(_("Summary"), [_("Figure"), _("Value")], summary, [34, 40], first=True)
     ws.insert_rows(1)
-    ws["A1"] = context["title"]
+    ws["A1"] = xlsx_value(context["title"])
     ws["A1"].font = Font(bold=True, size=13)
     ws.freeze_panes = "A3"
     sheet(
@@ -407,5 +408,5 @@ def report_xlsx(context: dict) -> bytes:
         [6, 40, 14],
     )
     out = io.BytesIO()
-    book.save(out)
+    no_formulas(book).save(out)
     return out.getvalue()

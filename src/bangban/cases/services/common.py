@@ -18,8 +18,11 @@ from bangban.cases.models import (
 )
 from bangban.cases.tally import facts_of, tally_change
 from bangban.cases.workflow import Action, State, check
+from bangban.core import faults
 from bangban.core.errors import Conflict, PermissionDenied, ValidationFailed
 from bangban.core.events import event_record
+from bangban.core.faults import crash_point
+from bangban.core.text import text_check
 from bangban.org.models import Agent, Level, Role, Unit, User
 from bangban.org.scoping import MANAGING_ROLES, in_scope
 
@@ -103,6 +106,8 @@ def _when(occurred_at: datetime | None, back_entry_reason: str, not_before: date
         raise ValidationFailed(
             _("Say why this is entered after the fact (back-entry)."), field="back_entry_reason"
         )
+    # The timeline line keeps it: refused when too long, never cut there.
+    fits(CaseLog, "back_entry_reason", reason)
     if occurred_at < now - timedelta(days=BACK_ENTRY_DAYS):
         raise ValidationFailed(
             _("Back-entry is limited to the last %(days)d days.") % {"days": BACK_ENTRY_DAYS},
@@ -190,6 +195,8 @@ def _act(
     )
     if not updated:
         raise Conflict(_("Somebody else changed this case meanwhile. Reload it and try again."))
+    # The case row is changed, its event not yet written: a crash here must leave neither.
+    crash_point(faults.CASE_TRANSITION)
     before_facts = facts_of(case)
     case.refresh_from_db()
     tally_change(before_facts, facts_of(case), case_id=case.pk)
@@ -230,7 +237,9 @@ def _day(when: datetime) -> date:
 
 def fits(model, key: str, value: str) -> None:
     """A value longer than its column is refused with the limit, never cut short unseen (and
-    never a database error: PostgreSQL would refuse it, SQLite would keep it whole)."""
+    never a database error: PostgreSQL would refuse it, SQLite would keep it whole); nor may it
+    hold a control character (PostgreSQL refuses NUL; no form, PDF or workbook can carry one)."""
+    text_check(value, field=key)
     field = model._meta.get_field(key)
     if field.max_length is not None and len(value) > field.max_length:
         raise ValidationFailed(
