@@ -16,34 +16,13 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
-
-def _bench_database_url(url: str | None) -> str | None:
-    """The PostgreSQL database of the benchmark (`<name>_bench`), or None for SQLite."""
-    if not url or not url.startswith("postgres"):
-        return None
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/") or "bangban"
-    if not name.endswith("_bench"):
-        name += "_bench"
-    return urlunsplit(parts._replace(path="/" + name))
-
-
-def _recreate_postgres(url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+from databases import side_database_url, start_fresh  # noqa: E402 — bench/databases.py
 
 
 def _free_port() -> int:
@@ -139,7 +118,7 @@ def main() -> int:
     env["BANGBAN_VAR_DIR"] = str(var_dir)
     env["DJANGO_SETTINGS_MODULE"] = "settings"
     env["PYTHONPATH"] = str(BENCH)
-    url = _bench_database_url(os.environ.get("DATABASE_URL"))
+    url = side_database_url(os.environ.get("DATABASE_URL"), "_bench")
     # Always explicit: a DATABASE_URL in .env must never lead the benchmark into real data.
     env["DATABASE_URL"] = url or f"sqlite:///{var_dir / 'bangban.sqlite3'}"
     os.environ.clear()
@@ -159,11 +138,7 @@ def main() -> int:
         "figures": {},
     }
     if not args.reuse:
-        if url:
-            _recreate_postgres(url)
-        else:
-            for suffix in ("", "-wal", "-shm"):
-                (var_dir / f"bangban.sqlite3{suffix}").unlink(missing_ok=True)
+        start_fresh(url, var_dir)
 
     import django
 

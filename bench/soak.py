@@ -32,7 +32,8 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
-import run  # noqa: E402 — bench/run.py: database, generation and server start are shared
+import run  # noqa: E402 — bench/run.py: generation and server start are shared
+from databases import side_database_url, start_fresh  # noqa: E402 — bench/databases.py
 
 # One round of the mix, in order; request i does MIX[i % len(MIX)]. Weighted towards what
 # staff do all day (lists and case pages), with a registration and a dashboard per round.
@@ -250,18 +251,14 @@ def main() -> int:
     env["BANGBAN_VAR_DIR"] = str(var_dir)
     env["DJANGO_SETTINGS_MODULE"] = "settings"
     env["PYTHONPATH"] = str(BENCH)
-    url = run._bench_database_url(os.environ.get("DATABASE_URL"))
+    url = side_database_url(os.environ.get("DATABASE_URL"), "_bench")
     # Always explicit, as in run.py: a DATABASE_URL in .env must never lead the soak into real
     # data; it registers cases.
     env["DATABASE_URL"] = url or f"sqlite:///{var_dir / 'bangban.sqlite3'}"
     os.environ.clear()
     os.environ.update(env)
     if not args.reuse:
-        if url:
-            run._recreate_postgres(url)
-        else:
-            for suffix in ("", "-wal", "-shm"):
-                (var_dir / f"bangban.sqlite3{suffix}").unlink(missing_ok=True)
+        start_fresh(url, var_dir)
 
     import django
 

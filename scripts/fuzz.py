@@ -15,42 +15,12 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the county is built with the tests' factories
 
-
-def _fuzz_database_url(url: str | None) -> str | None:
-    """The PostgreSQL database of the run (`<name>_fuzz`), or None for SQLite."""
-    if not url or not url.startswith("postgres"):
-        return None
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/") or "bangban"
-    if not name.endswith("_fuzz"):
-        name += "_fuzz"
-    return urlunsplit(parts._replace(path="/" + name))
-
-
-def _recreate_postgres(url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def _drop_postgres(url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{parts.path.lstrip("/")}" WITH (FORCE)')
+from bench.databases import drop_postgres, recreate_postgres, side_database_url  # noqa: E402
 
 
 def main() -> int:
@@ -65,7 +35,7 @@ def main() -> int:
 
     var_dir = Path(args.var_dir).resolve()
     var_dir.mkdir(parents=True, exist_ok=True)
-    url = _fuzz_database_url(os.environ.get("DATABASE_URL"))
+    url = side_database_url(os.environ.get("DATABASE_URL"), "_fuzz")
     # Always explicit, so that a .env never leads the run into real data; as the tests run it:
     # plain HTTP on localhost, no debug pages.
     os.environ.update(
@@ -79,7 +49,7 @@ def main() -> int:
         }
     )
     if url:
-        _recreate_postgres(url)
+        recreate_postgres(url)
     else:
         for suffix in ("", "-wal", "-shm"):
             (var_dir / f"fuzz.sqlite3{suffix}").unlink(missing_ok=True)
@@ -155,7 +125,7 @@ def main() -> int:
     finally:
         connection.close()
         if url:
-            _drop_postgres(url)
+            drop_postgres(url)
 
     failures = [failure for report in reports for failure in report.failures]
     results["totals"] = {

@@ -1,0 +1,50 @@
+"""The databases the tools work in (bench/run.py, bench/soak.py, scripts/fuzz.py): never the one
+DATABASE_URL names, but a side database beside it (`<name>_bench`, `<name>_fuzz`), dropped and
+made anew for each fresh run; on SQLite, a file in the tool's own var dir."""
+
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+
+def side_database_url(url: str | None, suffix: str) -> str | None:
+    """The PostgreSQL database `<name><suffix>` beside the one `url` names, or None for
+    SQLite (no URL, or not PostgreSQL)."""
+    if not url or not url.startswith("postgres"):
+        return None
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/") or "bangban"
+    if not name.endswith(suffix):
+        name += suffix
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+def _admin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/postgres")), parts.path.lstrip("/")
+
+
+def drop_postgres(url: str) -> None:
+    import psycopg
+
+    admin, name = _admin(url)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def recreate_postgres(url: str) -> None:
+    import psycopg
+
+    drop_postgres(url)
+    admin, name = _admin(url)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def start_fresh(url: str | None, var_dir: Path) -> None:
+    """An empty database for a new run: the PostgreSQL side database made anew, or the SQLite
+    file (with its journal) removed from `var_dir`."""
+    if url:
+        recreate_postgres(url)
+        return
+    for suffix in ("", "-wal", "-shm"):
+        (var_dir / f"bangban.sqlite3{suffix}").unlink(missing_ok=True)
