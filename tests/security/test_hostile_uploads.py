@@ -220,6 +220,22 @@ def test_portal_photos_over_the_limit_and_renamed_photos(
 # Agents' photos (admin), published on the public roster ---------------------------------------
 
 
+def agent_form(agent) -> dict:
+    """The admin's change form of an agent as it stands (the photo is the test's)."""
+    return {
+        "name": agent.name,
+        "id_number": agent.id_number,
+        "phone": agent.phone,
+        "public_phone": agent.public_phone,
+        "email": "",
+        "employment": agent.employment,
+        "service_kind": agent.service_kind,
+        "post": agent.post,
+        "service_hours": agent.service_hours,
+        "on_duty": "on",
+    }
+
+
 @pytest.mark.parametrize(
     ("name", "content"),
     [
@@ -236,19 +252,7 @@ def test_an_agents_photo_must_be_a_real_jpg_or_png(client, settings, tmp_path, n
     admin = UserFactory(unit=tree["county"], role=Role.CENTRE_ADMIN, is_staff=True)
     agent = tree["agents"]["C1-1"]
     client.force_login(admin)
-    data = {
-        "name": agent.name,
-        "id_number": agent.id_number,
-        "phone": agent.phone,
-        "public_phone": agent.public_phone,
-        "email": "",
-        "employment": agent.employment,
-        "service_kind": agent.service_kind,
-        "post": agent.post,
-        "service_hours": agent.service_hours,
-        "on_duty": "on",
-        "photo": SimpleUploadedFile(name, content),
-    }
+    data = agent_form(agent) | {"photo": SimpleUploadedFile(name, content)}
     response = client.post(reverse("admin:org_agent_change", args=[agent.pk]), data)
     assert response.status_code == 200  # the form again, with its error
     assert "errorlist" in response.content.decode()
@@ -262,18 +266,7 @@ def test_an_agents_photo_over_the_limit_is_refused(client, settings, tmp_path):
     admin = UserFactory(unit=tree["county"], role=Role.CENTRE_ADMIN, is_staff=True)
     agent = tree["agents"]["C1-1"]
     client.force_login(admin)
-    data = {
-        "name": agent.name,
-        "id_number": agent.id_number,
-        "phone": agent.phone,
-        "public_phone": agent.public_phone,
-        "email": "",
-        "employment": agent.employment,
-        "service_kind": agent.service_kind,
-        "post": agent.post,
-        "service_hours": agent.service_hours,
-        "on_duty": "on",
-    }
+    data = agent_form(agent)
     big = image_bytes("PNG") + b"\x00" * (1024 * 1024)
     url = reverse("admin:org_agent_change", args=[agent.pk])
     response = client.post(url, data | {"photo": SimpleUploadedFile("照片.png", big)})
