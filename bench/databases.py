@@ -2,6 +2,7 @@
 DATABASE_URL names, but a side database beside it (`<name>_bench`, `<name>_fuzz`), dropped and
 made anew for each fresh run; on SQLite, a file in the tool's own var dir."""
 
+import os
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -48,3 +49,20 @@ def start_fresh(url: str | None, var_dir: Path) -> None:
         return
     for suffix in ("", "-wal", "-shm"):
         (var_dir / f"bangban.sqlite3{suffix}").unlink(missing_ok=True)
+
+
+def bench_environment(var_dir: Path, bench_dir: Path) -> tuple[str | None, dict]:
+    """Point this process, and the servers it starts, at the bench's own database and var dir
+    and at the bench settings; returns (the PostgreSQL side database's URL or None for SQLite,
+    the environment for the servers). DATABASE_URL is always set explicitly: one in .env must
+    never lead a tool that registers cases into real data."""
+    var_dir.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    env["BANGBAN_VAR_DIR"] = str(var_dir)
+    env["DJANGO_SETTINGS_MODULE"] = "settings"
+    env["PYTHONPATH"] = str(bench_dir)
+    url = side_database_url(os.environ.get("DATABASE_URL"), "_bench")
+    env["DATABASE_URL"] = url or f"sqlite:///{var_dir / 'bangban.sqlite3'}"
+    os.environ.clear()
+    os.environ.update(env)
+    return url, env

@@ -22,7 +22,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
-from databases import side_database_url, start_fresh  # noqa: E402 — bench/databases.py
+from databases import bench_environment, start_fresh  # noqa: E402 — bench/databases.py
 
 
 def _free_port() -> int:
@@ -113,16 +113,7 @@ def main() -> int:
     if args.only:
         args.no_write, args.no_helpdesk = True, True
     var_dir = Path(args.var_dir).resolve()
-    var_dir.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ)
-    env["BANGBAN_VAR_DIR"] = str(var_dir)
-    env["DJANGO_SETTINGS_MODULE"] = "settings"
-    env["PYTHONPATH"] = str(BENCH)
-    url = side_database_url(os.environ.get("DATABASE_URL"), "_bench")
-    # Always explicit: a DATABASE_URL in .env must never lead the benchmark into real data.
-    env["DATABASE_URL"] = url or f"sqlite:///{var_dir / 'bangban.sqlite3'}"
-    os.environ.clear()
-    os.environ.update(env)
+    url, env = bench_environment(var_dir, BENCH)
 
     results: dict = {
         "date": datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat(),

@@ -33,7 +33,7 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
 import run  # noqa: E402 — bench/run.py: generation and server start are shared
-from databases import side_database_url, start_fresh  # noqa: E402 — bench/databases.py
+from databases import bench_environment, start_fresh  # noqa: E402 — bench/databases.py
 
 # One round of the mix, in order; request i does MIX[i % len(MIX)]. Weighted towards what
 # staff do all day (lists and case pages), with a registration and a dashboard per round.
@@ -246,17 +246,7 @@ def main() -> int:
         print(text, flush=True)
 
     var_dir = Path(args.var_dir).resolve()
-    var_dir.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ)
-    env["BANGBAN_VAR_DIR"] = str(var_dir)
-    env["DJANGO_SETTINGS_MODULE"] = "settings"
-    env["PYTHONPATH"] = str(BENCH)
-    url = side_database_url(os.environ.get("DATABASE_URL"), "_bench")
-    # Always explicit, as in run.py: a DATABASE_URL in .env must never lead the soak into real
-    # data; it registers cases.
-    env["DATABASE_URL"] = url or f"sqlite:///{var_dir / 'bangban.sqlite3'}"
-    os.environ.clear()
-    os.environ.update(env)
+    url, env = bench_environment(var_dir, BENCH)
     if not args.reuse:
         start_fresh(url, var_dir)
 

@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import pytest
+from django.urls import reverse
 
 from bangban.org.demo_data import LUNCH_HOURS, OPENING_HOURS, WEEKEND_HOURS
 from bangban.org.models import Role
@@ -58,3 +59,15 @@ def make_world() -> dict:
     agent = UserFactory(unit=village, role=Role.AGENT, username="li-agent", full_name="李帮办")
     AgentFactory(unit=village, user=agent, name="李帮办")
     return {**tree, "village": village, "item": item, "agent": agent, "admin": admin}
+
+
+def verified(client, world, sms_file, callbacks) -> None:
+    """An online application started at the world's village, its phone verified by the SMS
+    code (`callbacks`: django_capture_on_commit_callbacks, which sends it)."""
+    client.post(reverse("portal-apply"), {"item": world["item"].pk, "unit": world["village"].pk})
+    with callbacks(execute=True):
+        client.post(reverse("portal-verify"), {"step": "send", "phone": PHONE})
+    response = client.post(
+        reverse("portal-verify"), {"step": "verify", "phone": PHONE, "code": last_code(sms_file)}
+    )
+    assert response.status_code == 302

@@ -28,7 +28,7 @@ from tests.cases.factories import case_in_state
 from tests.documents.conftest import pdf_text, world
 from tests.factories import UserFactory
 from tests.portal import public_helpers
-from tests.portal.public_helpers import ID_NUMBER, PHONE, last_code, make_world
+from tests.portal.public_helpers import ID_NUMBER, make_world, verified
 
 pytestmark = pytest.mark.django_db
 sms = public_helpers.sms
@@ -183,16 +183,6 @@ def test_an_emoji_no_font_has_refuses_the_form_and_names_it(client, world):
 
 
 # The public portal's application --------------------------------------------------------------
-
-
-def verified(client, world, sms_file, callbacks) -> None:
-    client.post(reverse("portal-apply"), {"item": world["item"].pk, "unit": world["village"].pk})
-    with callbacks(execute=True):
-        client.post(reverse("portal-verify"), {"step": "send", "phone": PHONE})
-    response = client.post(
-        reverse("portal-verify"), {"step": "verify", "phone": PHONE, "code": last_code(sms_file)}
-    )
-    assert response.status_code == 302
 
 
 def test_the_portal_application_refuses_nul_control_and_overlong_and_keeps_the_rest(

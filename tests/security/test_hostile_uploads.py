@@ -34,7 +34,7 @@ from tests.catalog.conftest import catalog_admin, county_with_departments, jobs_
 from tests.documents.conftest import make, world
 from tests.factories import UserFactory, county_tree
 from tests.portal import public_helpers
-from tests.portal.public_helpers import ID_NUMBER, PHONE, last_code, make_world
+from tests.portal.public_helpers import ID_NUMBER, make_world, verified
 
 pytestmark = pytest.mark.django_db
 # Fixtures of other packages, used here by name.
@@ -153,16 +153,6 @@ def test_a_jpeg_with_broken_exif_is_kept_exactly_as_uploaded(world, client, prin
 
 
 # Material photos of an online application (public portal) ------------------------------------
-
-
-def verified(client, world, sms_file, callbacks) -> None:
-    client.post(reverse("portal-apply"), {"item": world["item"].pk, "unit": world["village"].pk})
-    with callbacks(execute=True):
-        client.post(reverse("portal-verify"), {"step": "send", "phone": PHONE})
-    response = client.post(
-        reverse("portal-verify"), {"step": "verify", "phone": PHONE, "code": last_code(sms_file)}
-    )
-    assert response.status_code == 302
 
 
 def apply_with(client, photo: SimpleUploadedFile):
