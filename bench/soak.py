@@ -309,8 +309,11 @@ def main() -> int:
     windows = [_window(soak, k, args.interval) for k in range(soak.windows(args.interval))]
     elapsed = max(s.due + s.latency_ms / 1000 for s in soak.samples)
     errors = sum(not s.ok for s in soak.samples)
-    first, last = windows[0]["p95_ms"], windows[-1]["p95_ms"]
-    drift = round(last / first, 2) if first else None
+    # A window can be empty (a run shorter than the interval, or its last instant): the drift
+    # compares the first and the last windows that answered anything.
+    answered = [w["p95_ms"] for w in windows if w["p95_ms"] is not None]
+    first, last = (answered[0], answered[-1]) if answered else (None, None)
+    drift = round(last / first, 2) if first and last else None
     growth = round(rss[-1][1]["total_mb"] - rss[0][1]["total_mb"], 1)
     late = sum(s.latency_ms > 1000 for s in soak.samples)
     by_op = {}
