@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from bangban.cases import services
@@ -16,12 +17,13 @@ from bangban.cases.workflow import State
 from bangban.core.calendar import working_days_between
 from bangban.org.models import Role, User
 from tests.cases.factories import PERSON, case_in_state, item_of, point_with_item
+from tests.factories import AgentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def _sums() -> dict[tuple, dict[str, int]]:
-    """The tally summed by key (two rows may share one), zeros left out."""
+    """The tally by key, zeros left out."""
     found: dict[tuple, Counter] = {}
     for row in CaseTally.objects.all():
         key = (row.unit_id, row.agent_id, row.item_id, row.month)
@@ -143,6 +145,39 @@ def test_a_case_of_two_items_counts_once_and_once_per_item():
     assert kept[(case.unit_id, None, first.pk, month)] == own
     assert kept[(case.unit_id, None, second.pk, month)] == own
     assert sum(v.get("opened", 0) for k, v in kept.items() if k[2] is None) == 1
+
+
+def test_a_new_agent_moves_the_case_row_and_leaves_the_item_row():
+    """A new agent takes one from the old agent's row and adds one to the new agent's, in the
+    same month: the item row is both keys' item row and must not move (its deltas add up)."""
+    case = case_in_state(State.ACCEPTED)
+    [item_id] = case.items.values_list("item_id", flat=True)
+    manager = UserFactory(unit=case.unit, role=Role.MANAGER)
+    other = AgentFactory(unit=case.unit, user=UserFactory(unit=case.unit, role=Role.AGENT))
+    services.case_assign(actor=manager, case=case, revision=case.revision, agent=other)
+    kept = _kept_equals_rebuilt()
+    month = timezone.localdate().replace(day=1)
+    assert kept[(case.unit_id, other.pk, None, month)] == {"opened": 1}
+    assert (case.unit_id, case.agent_id, None, month) not in kept
+    assert kept[(case.unit_id, None, item_id, month)] == {"opened": 1}
+
+
+def test_one_row_per_key_and_the_database_refuses_a_second():
+    """Changes add to the row of their key (an upsert); a second row for a key — what two
+    first writes of a month racing made before — is refused by the database."""
+    actor, item = point_with_item()
+    for _ in range(3):
+        case_in_state(State.ACCEPTED, actor=actor, items=[item])
+    keys = Counter(
+        CaseTally.objects.values_list("unit_id", "agent_id", "item_id", "month").order_by()
+    )
+    assert keys and set(keys.values()) == {1}
+    row = CaseTally.objects.filter(item__isnull=True).first()
+    assert row.opened == 3
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CaseTally.objects.create(unit_id=row.unit_id, agent_id=row.agent_id, month=row.month)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CaseTally.objects.create(unit_id=row.unit_id, item=item, month=row.month)
 
 
 def _centre_admin() -> User:

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -1097,8 +1098,8 @@ class CaseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             "warning_level": warning_level(today),
         }
 
-    def _detail(self, pk: int | str, registered: bool = False) -> dict[str, Any]:
-        detail = selectors.case_detail(actor=self.request.user, pk=int(pk), registered=registered)
+    def _detail(self, pk: int | str) -> dict[str, Any]:
+        detail = selectors.case_detail(actor=self.request.user, pk=int(pk))
         return CaseDetailSerializer(
             selectors.CasePage(detail), context=self.get_serializer_context()
         ).data
@@ -1110,11 +1111,11 @@ class CaseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         case = selectors.case_get(actor=request.user, pk=int(pk))
         return case, _valid(serializer_class, request.data, request)
 
-    def _answer(self, case: Case, created: bool = False, registered: bool = False) -> Response:
-        """The case after the step; `registered`: the step was its registration."""
+    def _answer(self, case: Case, created: bool = False) -> Response:
+        """The case after the step."""
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         try:
-            return Response(self._detail(case.pk, registered=registered), status=code)
+            return Response(self._detail(case.pk), status=code)
         except NotFound:
             # The action itself took the case out of the caller's area (a transfer): say where
             # it went rather than answer 404 for a step that succeeded.
@@ -1154,15 +1155,22 @@ class CaseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(
         summary="Register a case (台账登记)",
         description="Items by id, or a bundle. A back-entered registration gives occurred_at "
-        "and back_entry_reason.",
+        "and back_entry_reason. Answers the new case's ledger row (the list's row) and its "
+        "address in `Location`, where the whole case is read.",
         request=CaseRegisterSerializer,
-        responses={201: CaseDetailSerializer, **ERRORS},
+        responses={201: CaseRowSerializer, **ERRORS},
         tags=["cases"],
     )
     def create(self, request: Request) -> Response:
         data = _valid(CaseRegisterSerializer, request.data, request)
         case = services.case_register(actor=request.user, **data)
-        return self._answer(case, created=True, registered=True)
+        # The row, not the detail: the service holds everything a row shows but the items'
+        # names, and a new case's detail holds nothing more a client registering needs
+        # (reading and writing it back was half of a registration's cost; ADR 0007 §12).
+        context = self.get_serializer_context() | {"items": selectors.case_row_items([case.pk])}
+        row = CaseRowSerializer(selectors.case_row_of(case), context=context).data
+        location = reverse("api-case-detail", args=[case.pk])
+        return Response(row, status=status.HTTP_201_CREATED, headers={"Location": location})
 
     @extend_schema(
         summary="What the case archive still lacks (一事一档)",

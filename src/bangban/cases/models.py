@@ -7,6 +7,8 @@ The Case model provides the facts the workflow guards read (`workflow.CaseFacts`
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from bangban.cases.workflow import OPEN, State
@@ -809,9 +811,9 @@ class CaseTally(models.Model):
     completed (`finished`) in it, on time or late, with the working days they took, and rated
     in it. Rows with
     no item count each case once, by its agent; rows with an item count it once per item, with
-    no agent. Counts follow the case: a transfer or a new agent moves them. Two rows may share
-    a key (two first writes of a month racing); readers always sum. Derived data: `bangban
-    tally --rebuild` recomputes it from the cases."""
+    no agent. Counts follow the case: a transfer or a new agent moves them. One row per key
+    (`case_tally_once`, no agent or no item counting as 0), which the services add to with one
+    upsert. Derived data: `bangban tally --rebuild` recomputes it from the cases."""
 
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
     agent = models.ForeignKey(Agent, on_delete=models.PROTECT, null=True, related_name="+")
@@ -844,6 +846,15 @@ class CaseTally(models.Model):
                 condition=models.Q(item__isnull=False),
                 name="case_tally_items",
             ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                F("unit"),
+                Coalesce(F("agent"), Value(0), output_field=models.IntegerField()),
+                Coalesce(F("item"), Value(0), output_field=models.IntegerField()),
+                F("month"),
+                name="case_tally_once",
+            )
         ]
 
     def __str__(self) -> str:

@@ -240,6 +240,19 @@ def case_rows(
     return queryset.prefetch_related(None).values(*CASE_ROW_VALUES)
 
 
+def case_row_of(case: Case) -> dict[str, Any]:
+    """The ledger row (CASE_ROW_VALUES) of a case held in memory with its unit, agent and
+    bundle, as `case_rows` would read it: what registration answers, without reading back a
+    case it has just written."""
+    row: dict[str, Any] = {}
+    for key in CASE_ROW_VALUES:
+        value: Any = case
+        for part in key.split("__"):
+            value = getattr(value, part) if value is not None else None
+        row[key] = value
+    return row
+
+
 def case_row_items(case_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     """The items of each of these cases, by case, in the order they were registered: one
     query for a page of rows."""
@@ -325,26 +338,16 @@ def deadline_explained(case: Case, today: date | None = None) -> DeadlineExplain
         return DeadlineExplained(None, "；".join([*parts, exc.message]))
 
 
-def _nothing(_queryset: QuerySet) -> list:
-    return []
-
-
-def case_detail(*, actor, pk: int, registered: bool = False) -> dict[str, Any]:
+def case_detail(*, actor, pk: int) -> dict[str, Any]:
     """Everything the case page shows, in a fixed number of queries. The handovers and tasks
     are read once and also answer the workflow guards' questions (`materials_held`,
     `open_tasks`), which the page's and the API's CasePage read before the case's own
-    properties.
-
-    `registered`: the case was registered in this request. Registration writes the case, its
-    items and its first timeline line and nothing else, so the rest is known to be empty and
-    is not read back: 3 queries instead of 13, about half the cost of a registration
-    (tests/cases/test_api.py compares this answer with a later read of the same case)."""
+    properties."""
     from bangban.cases.custody import held_by_service, holdings
 
     case = case_get(actor=actor, pk=pk)
-    read = _nothing if registered else list
-    handovers = read(case.handovers.select_related("department").prefetch_related("lines"))
-    tasks = read(case.tasks.select_related("item", "department", "decided_by"))
+    handovers = list(case.handovers.select_related("department").prefetch_related("lines"))
+    tasks = list(case.tasks.select_related("item", "department", "decided_by"))
     deciding = {t.department_id for t in tasks if not t.decision}
     plans = case.plans.filter(superseded=False).prefetch_related("milestones")
     return {
@@ -356,13 +359,13 @@ def case_detail(*, actor, pk: int, registered: bool = False) -> dict[str, Any]:
         "tasks": tasks,
         "materials_held": sum(held_by_service(case, handovers, deciding).values()),
         "open_tasks": sum(1 for t in tasks if not t.decision),
-        "notices": read(case.notices.all()),
-        "deficiencies": read(case.deficiencies.all()),
-        "incidents": read(case.incidents.all()),
-        "photos": read(case.photos.all()),
-        "messages": read(case.messages.select_related("author", "author_unit")),
-        "plan": None if registered else plans.first(),
-        "meetings": read(case.meetings.all()),
+        "notices": list(case.notices.all()),
+        "deficiencies": list(case.deficiencies.all()),
+        "incidents": list(case.incidents.all()),
+        "photos": list(case.photos.all()),
+        "messages": list(case.messages.select_related("author", "author_unit")),
+        "plan": plans.first(),
+        "meetings": list(case.meetings.all()),
         "deadline": deadline_explained(case),
     }
 

@@ -13,13 +13,13 @@ difference between what the case contributed before and what it contributes afte
 transfer, a new agent or a completion moves exactly what it changes."""
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Q
 from django.db.models.functions import TruncMonth
 
@@ -41,6 +41,8 @@ MEASURES = (
 GOOD_LEVEL = 3
 # (unit_id, agent_id, month): the case's own row; its item rows take the same counts.
 Key = tuple[int, int | None, date]
+# (unit_id, agent_id, item_id, month): one tally row.
+RowKey = tuple[int, int | None, int | None, date]
 
 
 @dataclass(frozen=True)
@@ -104,16 +106,6 @@ def _difference(before: Facts | None, after: Facts | None) -> dict[Key, dict[str
     return changes
 
 
-def _add(*, unit_id: int, agent_id: int | None, item_id: int | None, month: date, delta) -> None:
-    rows = CaseTally.objects.filter(
-        unit_id=unit_id, agent_id=agent_id, item_id=item_id, month=month
-    )
-    if not rows.update(**{m: F(m) + v for m, v in delta.items()}):
-        CaseTally.objects.create(
-            unit_id=unit_id, agent_id=agent_id, item_id=item_id, month=month, **delta
-        )
-
-
 def tally_change(
     before: Facts | None,
     after: Facts | None,
@@ -130,10 +122,14 @@ def tally_change(
     if item_ids is None:
         item_ids = CaseItem.objects.filter(case_id=case_id).values_list("item_id", flat=True)
     items = list(item_ids)
+    # A new agent or unit moves counts between two keys of one month: their item rows are the
+    # same rows, so the deltas are summed, not overwritten.
+    rows: dict[RowKey, Counter] = defaultdict(Counter)
     for (unit_id, agent_id, month), delta in changes.items():
-        _add(unit_id=unit_id, agent_id=agent_id, item_id=None, month=month, delta=delta)
+        rows[(unit_id, agent_id, None, month)].update(delta)
         for item_id in items:
-            _add(unit_id=unit_id, agent_id=None, item_id=item_id, month=month, delta=delta)
+            rows[(unit_id, None, item_id, month)].update(delta)
+    _add(rows)
 
 
 def tally_rating(*, case: Case, level: int | None, rated_at: datetime) -> None:
@@ -142,9 +138,38 @@ def tally_rating(*, case: Case, level: int | None, rated_at: datetime) -> None:
         return
     delta = {"rated": 1, **({"good": 1} if level >= GOOD_LEVEL else {})}
     month = _month(_local(rated_at))
-    _add(unit_id=case.unit_id, agent_id=case.agent_id, item_id=None, month=month, delta=delta)
+    rows: dict[RowKey, Mapping[str, int]] = {(case.unit_id, case.agent_id, None, month): delta}
     for item_id in CaseItem.objects.filter(case_id=case.pk).values_list("item_id", flat=True):
-        _add(unit_id=case.unit_id, agent_id=None, item_id=item_id, month=month, delta=delta)
+        rows[(case.unit_id, None, item_id, month)] = delta
+    _add(rows)
+
+
+# One statement for every row a change touches: an insert that adds to the row already there
+# (the key is unique: `case_tally_once`, with no agent or no item counted as 0). The rows of a
+# unit's month are written by every registration there and stay locked until it commits, so
+# the fewer round trips while they are held, the more registrations a point can take at once
+# (ADR 0007 §12). Keys in a fixed order: two changes lock their rows in the same order.
+_COLUMNS = ", ".join(("unit_id", "agent_id", "item_id", "month", *MEASURES))
+_ADD_TO = ", ".join(f"{m} = cases_casetally.{m} + excluded.{m}" for m in MEASURES)
+_ROW = "(" + ", ".join(["%s"] * (4 + len(MEASURES))) + ")"
+
+
+def _add(rows: Mapping[RowKey, Mapping[str, int]]) -> None:
+    ordered = sorted(
+        rows.items(), key=lambda row: (row[0][0], row[0][1] or 0, row[0][2] or 0, row[0][3])
+    )
+    params: list = []
+    for (unit_id, agent_id, item_id, month), delta in ordered:
+        month_value = connection.ops.adapt_datefield_value(month)
+        params += [unit_id, agent_id, item_id, month_value, *(delta.get(m, 0) for m in MEASURES)]
+    # Column names are this module's constants; every value is bound.
+    statement = (
+        f"INSERT INTO cases_casetally ({_COLUMNS}) VALUES {', '.join([_ROW] * len(ordered))} "  # noqa: S608
+        "ON CONFLICT (unit_id, COALESCE(agent_id, 0), COALESCE(item_id, 0), month) "
+        f"DO UPDATE SET {_ADD_TO}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
 
 
 # Recomputing from the cases -------------------------------------------------------------------

@@ -138,7 +138,9 @@ def event_record(
         object_id = object_id or obj.pk
         unit_path = unit_path or getattr(obj, "unit_path", "") or ""
     user = actor if getattr(actor, "is_authenticated", False) else None
-    with transaction.atomic():
+    # No savepoint: the caller's transaction holds the change the event records, and a
+    # failure here must undo both (two statements fewer while the chain's head is locked).
+    with transaction.atomic(savepoint=False):
         head, _ = EventChainHead.objects.select_for_update().get_or_create(pk=1)
         event = Event(
             seq=head.last_seq + 1,

@@ -26,22 +26,37 @@ class Event(models.Model):
         db_constraint=False,
     )
     actor_label = models.CharField(_("actor name"), max_length=150, blank=True)
-    action = models.CharField(_("action"), max_length=64, db_index=True)
+    action = models.CharField(_("action"), max_length=64)
     object_type = models.CharField(_("object type"), max_length=64, blank=True)
     object_id = models.CharField(_("object id"), max_length=64, blank=True)
     # The unit the event concerns, as a tree path, so that event lists scope like everything else.
-    unit_path = models.CharField(_("unit path"), max_length=255, blank=True, db_index=True)
+    unit_path = models.CharField(_("unit path"), max_length=255, blank=True)
     before = models.JSONField(_("before"), null=True, blank=True)
     after = models.JSONField(_("after"), null=True, blank=True)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     prev_hash = models.CharField(_("previous hash"), max_length=64)
-    hash = models.CharField(_("hash"), max_length=64, unique=True)
+    # Not unique in the database: the chain already makes every hash depend on all before it,
+    # and `seq` is unique (ADR 0007 §12).
+    hash = models.CharField(_("hash"), max_length=64)
 
     class Meta:
         verbose_name = _("event")
         verbose_name_plural = _("events")
         ordering = ["seq"]
-        indexes = [models.Index(fields=["object_type", "object_id", "seq"])]
+        # Every write of the platform inserts an event while the chain's head is locked, so
+        # the table carries only the indexes something reads by: a case's events (archive),
+        # the admin's filter by action and its dates, and the unit prefix a scoped list
+        # matches (one index serves both prefix and equality). Django's db_index on a text
+        # column would add a second, pattern index to each (ADR 0007 §12).
+        indexes = [
+            models.Index(fields=["object_type", "object_id", "seq"]),
+            models.Index(fields=["action"], name="core_event_action"),
+            models.Index(
+                fields=["unit_path"],
+                name="core_event_unit_path",
+                opclasses=["varchar_pattern_ops"],
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
