@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from sink import BulkLoad, Table, flush, reset_sequences
 
+from bangban.cases.area import town_id_of
 from bangban.cases.models import (
     Agreement,
     Case,
@@ -143,7 +144,8 @@ def generate(scale: int, *, seed: int = 1, out=print) -> dict:
     units = [u for u in units if u.pk in agents]
     # Town points register more than a village's: weight 8 to 1.
     weights = [8 if u.level == Level.TOWN else 1 for u in units]
-    town_of = {u.pk: u.parent_id if u.level == Level.VILLAGE else u.pk for u in units}
+    # The product's own rule for a case's town (Case.town, which a town's queues read by).
+    town_of = {u.pk: town_id_of(u) for u in units}
     items = list(Item.objects.filter(is_active=True).order_by("pk"))
     version_of = dict(
         ItemVersion.objects.order_by("item_id", "number").values_list("item_id", "pk")
@@ -160,6 +162,7 @@ def generate(scale: int, *, seed: int = 1, out=print) -> dict:
             "id",
             "number",
             "unit_id",
+            "town_id",
             "agent_id",
             "state",
             "kind",
@@ -676,6 +679,7 @@ def generate(scale: int, *, seed: int = 1, out=print) -> dict:
                     case_id,
                     number,
                     unit.pk,
+                    town_of[unit.pk],
                     agent_id,
                     state,
                     kind,

@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from bangban.cases.area import town_id_of
 from bangban.cases.models import Case, CaseItem, Rating
 from bangban.cases.selectors import CaseFilters
 from bangban.cases.workflow import State
@@ -41,6 +42,7 @@ def _bulk_cases(area) -> None:
             Case(
                 number=f"C1-1-BULK-{n:06d}",
                 unit=village,
+                town_id=town_id_of(village),
                 agent=agent,
                 state=states[n % 4],
                 kind="assist" if n % 2 else "proxy",

@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from bangban.cases.area import town_id_of
 from bangban.cases.models import Case, CaseItem, Consultation, Rating
 from bangban.catalog.models import ItemVersion
 from bangban.core.crypto import blind_index
@@ -65,6 +66,7 @@ def world():
         c = Case.objects.create(
             number=f"T{next(counter):05d}",
             unit=unit,
+            town_id=town_id_of(unit),
             state=state,
             kind=kind,
             proxy_scope="full" if kind == "proxy" else "",

@@ -111,6 +111,18 @@ class Case(models.Model):
     paused_since = models.DateField(_("paused since"), null=True, blank=True)
     paused_working_days = models.PositiveIntegerField(_("working days paused"), default=0)
     agreement_signed_at = models.DateTimeField(_("agreement signed at"), null=True, blank=True)
+    # The town point whose area holds the case (cases.area): kept by the services with the
+    # unit, so that a town's queues read one index range (case_town_queue).
+    town = models.ForeignKey(
+        Unit,
+        verbose_name=_("town point"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
     # Escalated for joint handling: the lower tier that asked keeps sight of the case.
     joint_unit = models.ForeignKey(
         Unit,
@@ -148,6 +160,12 @@ class Case(models.Model):
                 fields=["-special_group", "due_date", "-registered_at", "id"],
                 condition=models.Q(state__in=sorted(OPEN)),
                 name="case_open_queue",
+            ),
+            # A town's open cases in the same order (its workbench and the API's ledger).
+            models.Index(
+                fields=["town", "-special_group", "due_date", "-registered_at", "id"],
+                condition=models.Q(state__in=sorted(OPEN)),
+                name="case_town_queue",
             ),
             # The overdue board: open cases by due date, longest overdue first.
             models.Index(

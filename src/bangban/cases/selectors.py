@@ -27,7 +27,7 @@ from bangban.cases.models import (
 from bangban.cases.workflow import OPEN, State
 from bangban.core.calendar import CalendarNotCovered, add_working_days
 from bangban.core.errors import NotFound, PermissionDenied
-from bangban.org.models import Role, Unit
+from bangban.org.models import Level, Role, Unit
 from bangban.org.scoping import in_scope, scope_path
 
 
@@ -53,6 +53,9 @@ def _visible_q(actor) -> Q | None:
         return None
     if path == "":
         return Q()
+    if actor.role != Role.LIAISON and actor.unit.level == Level.TOWN:
+        # The same cases as the subtree's (cases.area), read by the town's own index range.
+        return Q(town_id=actor.unit_id)
     subtree = _subtree_ids(actor, path)
     if actor.role == Role.LIAISON:
         return Q(Exists(Task.objects.filter(case=OuterRef("pk"), department__in=subtree))) | Q(

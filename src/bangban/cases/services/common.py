@@ -10,6 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from bangban.cases.area import town_id_of
 from bangban.cases.models import (
     Case,
     CaseLog,
@@ -188,6 +189,10 @@ def _act(
     values = dict(changes(case, when) if callable(changes) else (changes or {}))
     if rule.target is not None:
         values["state"] = rule.target
+    if "unit" in values or "joint_unit" in values:
+        values["town_id"] = town_id_of(
+            values.get("unit", case.unit), values.get("joint_unit", case.joint_unit)
+        )
     # Compare-and-swap on the revision: on SQLite, where rows are not locked, a concurrent
     # write still cannot slip in between the check and the update.
     updated = Case.objects.filter(pk=case.pk, revision=revision).update(

@@ -22,6 +22,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from bangban.cases import hours
+from bangban.cases.area import town_id_of
 from bangban.cases.models import (
     ApplicantType,
     Booking,
@@ -260,6 +261,7 @@ def case_apply_online(
     case = Case.objects.create(
         number=_next_number(unit, timezone.localdate(now)),
         unit=unit,
+        town_id=town_id_of(unit),
         kind=kind,
         channel=channel,
         category=category,

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from bangban.cases.area import town_id_of
 from bangban.cases.models import (
     ApplicantType,
     Case,
@@ -234,6 +235,7 @@ def case_register(
     case = Case.objects.create(
         number=_next_number(unit, timezone.localdate(when)),
         unit=unit,
+        town_id=town_id_of(unit),
         agent=agent,
         kind=kind,
         proxy_scope=proxy_scope,
