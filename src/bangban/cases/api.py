@@ -300,7 +300,7 @@ class CaseRowSerializer(serializers.Serializer):
     field-by-field walk (a nested serializer each for the unit, agent and bundle, a method call
     per label) cost more than the page's SQL at 50 to 500 rows. The identifiers are the masked
     forms stored at registration: a row decrypts nothing. Context: `warning_level`, and
-    `items`, the page's items by case (`selectors.case_row_items`)."""
+    `item_list`, the case's items (`selectors.case_rows`)."""
 
     id = serializers.IntegerField()
     number = serializers.CharField()
@@ -373,7 +373,7 @@ class CaseRowSerializer(serializers.Serializer):
             "applicant_name": row["applicant_name"],
             "id_number": row["id_number_masked"],
             "phone": row["phone_masked"],
-            "items": self.context["items"].get(row["id"], []),
+            "items": row["item_list"],
             "registered_at": _MOMENT.to_representation(row["registered_at"]),
             "accepted_on": accepted_on.isoformat() if accepted_on else None,
             "due_date": due_date.isoformat() if due_date else None,
@@ -1141,7 +1141,6 @@ class CaseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         rows = self.paginate_queryset(self.get_queryset())
         context = self.get_serializer_context()
-        context["items"] = selectors.case_row_items([row["id"] for row in rows])
         return self.get_paginated_response(CaseRowSerializer(rows, many=True, context=context).data)
 
     @extend_schema(
@@ -1164,11 +1163,11 @@ class CaseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def create(self, request: Request) -> Response:
         data = _valid(CaseRegisterSerializer, request.data, request)
         case = services.case_register(actor=request.user, **data)
-        # The row, not the detail: the service holds everything a row shows but the items'
-        # names, and a new case's detail holds nothing more a client registering needs
-        # (reading and writing it back was half of a registration's cost; ADR 0007 §12).
-        context = self.get_serializer_context() | {"items": selectors.case_row_items([case.pk])}
-        row = CaseRowSerializer(selectors.case_row_of(case), context=context).data
+        # The row, not the detail: a new case's detail holds nothing more a client registering
+        # needs (reading and writing it back was half of a registration's cost; ADR 0007 §12).
+        row = CaseRowSerializer(
+            selectors.case_row(case.pk), context=self.get_serializer_context()
+        ).data
         location = reverse("api-case-detail", args=[case.pk])
         return Response(row, status=status.HTTP_201_CREATED, headers={"Location": location})
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, Func, JSONField, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -233,41 +233,54 @@ CASE_ROW_VALUES = (
 )
 
 
+class _ItemsOfCase(Func):
+    """A case's items as a JSON array of {"id", "name"} in the order they were registered,
+    read in the row's own query (one correlated lookup on the case's item rows per row of the
+    page) instead of a second query for the page's items."""
+
+    output_field = JSONField()
+    arity = 1
+    # SQLite aggregates in the order the inner query gives; PostgreSQL orders the aggregate.
+    template = (
+        "(SELECT COALESCE(json_group_array(json_object('id', s.item_id, 'name', s.name)), '[]')"
+        " FROM (SELECT ci.item_id, it.name FROM cases_caseitem ci"
+        " JOIN catalog_item it ON it.id = ci.item_id"
+        " WHERE ci.case_id = %(expressions)s ORDER BY ci.id) s)"
+    )
+    template_postgresql = (
+        "(SELECT COALESCE(json_agg(json_build_object('id', ci.item_id, 'name', it.name)"
+        " ORDER BY ci.id), '[]')::text FROM cases_caseitem ci"
+        " JOIN catalog_item it ON it.id = ci.item_id WHERE ci.case_id = %(expressions)s)"
+    )
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, template=self.template_postgresql, **extra_context)
+
+
 def case_rows(
     *, actor, queue: str, filters: CaseFilters | None = None
 ) -> QuerySet[Case, dict[str, Any]]:
     """A workbench queue as the API's ledger rows: plain values, only those a row shows (no
-    model instances, no encrypted column). Unordered: the API's keyset pagination orders and
-    pages it; `case_row_items` reads the page's items."""
+    model instances, no encrypted column), with the case's items (`item_list`). Unordered: the
+    API's keyset pagination orders and pages it."""
     queryset = case_queue(actor=actor, queue=queue, filters=filters)
-    return queryset.prefetch_related(None).values(*CASE_ROW_VALUES)
-
-
-def case_row_of(case: Case) -> dict[str, Any]:
-    """The ledger row (CASE_ROW_VALUES) of a case held in memory with its unit, agent and
-    bundle, as `case_rows` would read it: what registration answers, without reading back a
-    case it has just written."""
-    row: dict[str, Any] = {}
-    for key in CASE_ROW_VALUES:
-        value: Any = case
-        for part in key.split("__"):
-            value = getattr(value, part) if value is not None else None
-        row[key] = value
-    return row
-
-
-def case_row_items(case_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
-    """The items of each of these cases, by case, in the order they were registered: one
-    query for a page of rows."""
-    items: dict[int, list[dict[str, Any]]] = {pk: [] for pk in case_ids}
-    rows = (
-        CaseItem.objects.filter(case_id__in=case_ids)
-        .order_by("pk")
-        .values_list("case_id", "item_id", "item__name")
+    return (
+        queryset.prefetch_related(None)
+        .annotate(item_list=_ItemsOfCase(F("pk")))
+        .values(*CASE_ROW_VALUES, "item_list")
     )
-    for case_id, item_id, name in rows:
-        items[case_id].append({"id": item_id, "name": name})
-    return items
+
+
+def case_row(pk: int) -> dict[str, Any]:
+    """The ledger row of the case the caller has just registered (the answer to registration,
+    one query). Not scoped again: the registration service checked the caller's right to the
+    unit it registered at."""
+    return (
+        Case.objects.filter(pk=pk)
+        .annotate(item_list=_ItemsOfCase(F("pk")))
+        .values(*CASE_ROW_VALUES, "item_list")
+        .get()
+    )
 
 
 def tasks_for_department(*, actor, pending_only: bool = True) -> QuerySet[Task]:
