@@ -1164,9 +1164,11 @@ class CaseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         data = _valid(CaseRegisterSerializer, request.data, request)
         case = services.case_register(actor=request.user, **data)
         # The row, not the detail: a new case's detail holds nothing more a client registering
-        # needs (reading and writing it back was half of a registration's cost; ADR 0007 §12).
+        # needs (reading and writing it back was half of a registration's cost), and the row
+        # is what the service holds in memory, not read back (ADR 0007 §12).
+        items = services.registered_items(items=data.get("items", ()), bundle=data.get("bundle"))
         row = CaseRowSerializer(
-            selectors.case_row(case.pk), context=self.get_serializer_context()
+            selectors.case_row_of(case, items), context=self.get_serializer_context()
         ).data
         location = reverse("api-case-detail", args=[case.pk])
         return Response(row, status=status.HTTP_201_CREATED, headers={"Location": location})

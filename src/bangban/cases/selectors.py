@@ -4,6 +4,7 @@ A case is seen by the unit that owns it and every tier above it (the unit path),
 tier that escalated it for joint handling, by the liaisons of the departments holding one of its
 tasks, and by supervisors and system administrators everywhere."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -25,6 +26,7 @@ from bangban.cases.models import (
     WorkNote,
 )
 from bangban.cases.workflow import OPEN, State
+from bangban.catalog.models import Item
 from bangban.core.calendar import CalendarNotCovered, add_working_days
 from bangban.core.errors import NotFound, PermissionDenied
 from bangban.org.models import Level, Role, Unit
@@ -271,16 +273,19 @@ def case_rows(
     )
 
 
-def case_row(pk: int) -> dict[str, Any]:
-    """The ledger row of the case the caller has just registered (the answer to registration,
-    one query). Not scoped again: the registration service checked the caller's right to the
-    unit it registered at."""
-    return (
-        Case.objects.filter(pk=pk)
-        .annotate(item_list=_ItemsOfCase(F("pk")))
-        .values(*CASE_ROW_VALUES, "item_list")
-        .get()
-    )
+def case_row_of(case: Case, items: Sequence[Item]) -> dict[str, Any]:
+    """The ledger row of a case the caller has just registered, from the case held in memory
+    with its unit, agent and bundle, and its items in the order registered: the values
+    `case_rows` reads for it, without reading back what was just written (the answer to
+    registration; tests compare it with the list's row)."""
+    row: dict[str, Any] = {}
+    for key in CASE_ROW_VALUES:
+        value: Any = case
+        for part in key.split("__"):
+            value = getattr(value, part) if value is not None else None
+        row[key] = value
+    row["item_list"] = [{"id": item.pk, "name": item.name} for item in items]
+    return row
 
 
 def tasks_for_department(*, actor, pending_only: bool = True) -> QuerySet[Task]:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from bangban.core.models import Event, EventChainHead
@@ -118,6 +118,27 @@ def event_digest_of(data: dict[str, Any]) -> str:
     return _digest(**fields)
 
 
+def _chain_next() -> tuple[int, str]:
+    """Lock the chain's head and take the next sequence number: the new event's `seq` and its
+    predecessor's hash. One statement (an upsert, which also starts the chain of a new
+    database), because every write of the platform waits on this row until its commit."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO core_eventchainhead (id, last_seq, last_hash) VALUES (1, 1, %s) "
+            "ON CONFLICT (id) DO UPDATE SET last_seq = core_eventchainhead.last_seq + 1 "
+            "RETURNING last_seq, last_hash",
+            [GENESIS_HASH],
+        )
+        seq, prev_hash = cursor.fetchone()
+    return seq, prev_hash
+
+
+def _chain_move(last_hash: str) -> None:
+    """The head now names the event just written (its row is locked by `_chain_next`)."""
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE core_eventchainhead SET last_hash = %s WHERE id = 1", [last_hash])
+
+
 def event_record(
     *,
     actor,
@@ -141,9 +162,9 @@ def event_record(
     # No savepoint: the caller's transaction holds the change the event records, and a
     # failure here must undo both (two statements fewer while the chain's head is locked).
     with transaction.atomic(savepoint=False):
-        head, _ = EventChainHead.objects.select_for_update().get_or_create(pk=1)
+        seq, prev_hash = _chain_next()
         event = Event(
-            seq=head.last_seq + 1,
+            seq=seq,
             occurred_at=timezone.now(),
             actor=user,
             # An event without a user and without a label was made by the system itself (a
@@ -156,13 +177,11 @@ def event_record(
             before=_jsonable(before),
             after=_jsonable(after),
             ip_address=ip_address,
-            prev_hash=head.last_hash,
+            prev_hash=prev_hash,
         )
         event.hash = _event_digest(event)
         event.save()
-        head.last_seq = event.seq
-        head.last_hash = event.hash
-        head.save(update_fields=["last_seq", "last_hash"])
+        _chain_move(event.hash)
     return event
 
 

@@ -15,8 +15,11 @@ class UnitModelBackend(ModelBackend):
     """Django's model backend; the session's user comes with their unit."""
 
     def get_user(self, user_id):
-        user = User._default_manager.select_related("unit").filter(pk=user_id).first()
-        return user if user is not None and self.user_can_authenticate(user) else None
+        try:
+            user = User._default_manager.select_related("unit").get(pk=user_id)
+        except User.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
 
 
 class UnitTokenAuthentication(TokenAuthentication):
@@ -26,9 +29,11 @@ class UnitTokenAuthentication(TokenAuthentication):
     inactive_message = _("User inactive or deleted.")
 
     def authenticate_credentials(self, key):
-        token = Token.objects.select_related("user", "user__unit").filter(key=key).first()
-        if token is None:
-            raise exceptions.AuthenticationFailed(self.invalid_message)
+        # `get`, not `first`: the key is the primary key, and `first` would order by it.
+        try:
+            token = Token.objects.select_related("user", "user__unit").get(key=key)
+        except Token.DoesNotExist:
+            raise exceptions.AuthenticationFailed(self.invalid_message) from None
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed(self.inactive_message)
         return (token.user, token)

@@ -48,6 +48,7 @@ from bangban.cases.services.public import (
 from bangban.cases.services.registration import (
     case_register,
     consultation_log,
+    registered_items,
 )
 from bangban.cases.services.tiers import (
     case_escalate,
@@ -114,6 +115,7 @@ __all__ = [
     "plan_agree",
     "rating_record",
     "rating_record_public",
+    "registered_items",
     "slots_available",
     "supplement_receive",
     "task_decide",

@@ -23,7 +23,6 @@ from bangban.cases.models import (
 from bangban.cases.services.common import (
     BACK_ENTRY_DAYS,
     POINT_LEVELS,
-    _agent_of,
     _log,
     _require_case_worker,
     _when,
@@ -56,12 +55,22 @@ def _next_number(unit: Unit, day: date) -> str:
     return f"{unit.code}-{day:%Y%m%d}-{last:04d}"
 
 
-def _current_versions(items: Sequence[Item]) -> dict[int, ItemVersion]:
-    """The guide version each item is registered on (its current one), in one query."""
+def registered_items(*, items: Sequence[Item], bundle: Bundle | None) -> list[Item]:
+    """The items a registration names: those chosen, or else the bundle's, in order."""
+    if items:
+        return list(items)
+    if bundle is None:
+        return []
+    return [member.item for member in bundle.members.select_related("item") if member.item]
+
+
+def _current_versions(items: Sequence[Item]) -> dict[int, int]:
+    """The guide version each item is registered on (its current one), by item: one query, of
+    the ids only (a version's snapshot is the whole guide as it stood)."""
     wanted = Q()
     for item in items:
         wanted |= Q(item_id=item.pk, number=item.version)
-    return {version.item_id: version for version in ItemVersion.objects.filter(wanted)}
+    return dict(ItemVersion.objects.filter(wanted).values_list("item_id", "pk"))
 
 
 def _applicant(applicant_type: str, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -206,15 +215,19 @@ def case_register(
         )
     if kind == Kind.ASSIST:
         proxy_scope = ""
-    chosen = list(items) or (
-        [m.item for m in bundle.members.select_related("item") if m.item] if bundle else []
-    )
+    chosen = registered_items(items=items, bundle=bundle)
     if not chosen:
         raise ValidationFailed(_("Choose at least one item."), field="items")
     if any(not item.is_active for item in chosen):
         raise ValidationFailed(_("An item is no longer in the catalog."), field="items")
     if agent is None and actor.role == Role.AGENT:
-        agent = _agent_of(actor)
+        # Only what registration and its answer read of the agent (not the encrypted
+        # identifiers, which would be decrypted for nothing).
+        agent = (
+            Agent.objects.filter(user=actor, active_until__isnull=True)
+            .only("pk", "unit_id", "name")
+            .first()
+        )
         if agent is not None and agent.unit_id != unit.pk:
             agent = None
     if agent is not None and agent.unit_id != unit.pk:
@@ -258,7 +271,7 @@ def case_register(
         Case.objects.filter(pk=case.pk).update(credit_code=accepted.value)
         case.credit_code = accepted.value
     CaseItem.objects.bulk_create(
-        CaseItem(case=case, item=item, item_version=versions[item.pk]) for item in chosen
+        CaseItem(case=case, item=item, item_version_id=versions[item.pk]) for item in chosen
     )
     tally_change(None, facts_of(case), case_id=case.pk, item_ids=[item.pk for item in chosen])
     if consultation is not None:
