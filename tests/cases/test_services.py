@@ -75,6 +75,8 @@ def test_register_numbers_cases_per_unit_and_day_and_keeps_the_item_version(
         actor=catalog_admin, item=item, reason="压缩时限", data={"promised_limit_days": 3}
     )
     assert first.items.get().item_version.number == 1  # a later edit never rewrites the case
+    item.refresh_from_db()
+    assert register(agent_user, item).items.get().item_version.number == 2
     event = Event.objects.get(action="case.register", object_id=str(first.pk))
     assert (
         "11010519491231002X" not in str(event.after)

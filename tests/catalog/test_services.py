@@ -64,6 +64,8 @@ def test_update_versions_with_a_readable_diff_and_keeps_old_versions(catalog_adm
     item.refresh_from_db()
     assert item.version == 2 and item.promised_limit_days == 5
     new = item.versions.get(number=2)
+    # The item points at its current version (what registration records for the case).
+    assert item.current_version == new
     fields = {line["field"] for line in new.diff}
     assert fields == {"承诺办理时限（工作日）", "申请材料"}
     assert {"field": "承诺办理时限（工作日）", "before": 10, "after": 5} in new.diff

@@ -89,6 +89,18 @@ class Item(models.Model):
     )
     is_active = models.BooleanField(_("in the catalog"), default=True)
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    # The version numbered `version`, kept with it by the catalog services (`_record_version`):
+    # a registration records the guide version of each item it names, and reads it here
+    # instead of looking it up.
+    current_version = models.ForeignKey(
+        "ItemVersion",
+        verbose_name=_("current version"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:

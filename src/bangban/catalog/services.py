@@ -145,10 +145,10 @@ def _record_version(*, actor, item: Item, reason: str, before: dict | None) -> I
     if before is not None and not diff:
         return None
     number = 1 if before is None else item.version + 1
-    Item.objects.filter(pk=item.pk).update(version=number)
     version = ItemVersion.objects.create(
         item=item, number=number, snapshot=after, diff=diff, reason=reason, changed_by=actor
     )
+    Item.objects.filter(pk=item.pk).update(version=number, current_version=version)
     event_record(
         actor=actor,
         action="item.create" if before is None else "item.update",

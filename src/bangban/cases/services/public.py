@@ -271,8 +271,7 @@ def case_apply_online(
         **fields,
     )
     CaseItem.objects.bulk_create(
-        CaseItem(case=case, item=item, item_version=item.versions.get(number=item.version))
-        for item in chosen
+        CaseItem(case=case, item=item, item_version_id=item.current_version_id) for item in chosen
     )
     tally_change(None, facts_of(case), case_id=case.pk, item_ids=[item.pk for item in chosen])
     for photo, content_type in checked:

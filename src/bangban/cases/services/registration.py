@@ -5,7 +5,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,7 +28,7 @@ from bangban.cases.services.common import (
     fits,
 )
 from bangban.cases.tally import facts_of, tally_change
-from bangban.catalog.models import Bundle, Item, ItemVersion
+from bangban.catalog.models import Bundle, Item
 from bangban.core.crypto import blind_index
 from bangban.core.errors import ValidationFailed
 from bangban.core.events import event_record
@@ -62,15 +61,6 @@ def registered_items(*, items: Sequence[Item], bundle: Bundle | None) -> list[It
     if bundle is None:
         return []
     return [member.item for member in bundle.members.select_related("item") if member.item]
-
-
-def _current_versions(items: Sequence[Item]) -> dict[int, int]:
-    """The guide version each item is registered on (its current one), by item: one query, of
-    the ids only (a version's snapshot is the whole guide as it stood)."""
-    wanted = Q()
-    for item in items:
-        wanted |= Q(item_id=item.pk, number=item.version)
-    return dict(ItemVersion.objects.filter(wanted).values_list("item_id", "pk"))
 
 
 def _applicant(applicant_type: str, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -244,7 +234,6 @@ def case_register(
     if applicant_type == ApplicantType.ENTERPRISE and not credit_code:
         raise ValidationFailed(_("Enter the unified social credit code."), field="credit_code")
     when, back_reason = _when(occurred_at, back_entry_reason, None)
-    versions = _current_versions(chosen)
     case = Case.objects.create(
         number=_next_number(unit, timezone.localdate(when)),
         unit=unit,
@@ -271,7 +260,7 @@ def case_register(
         Case.objects.filter(pk=case.pk).update(credit_code=accepted.value)
         case.credit_code = accepted.value
     CaseItem.objects.bulk_create(
-        CaseItem(case=case, item=item, item_version_id=versions[item.pk]) for item in chosen
+        CaseItem(case=case, item=item, item_version_id=item.current_version_id) for item in chosen
     )
     tally_change(None, facts_of(case), case_id=case.pk, item_ids=[item.pk for item in chosen])
     if consultation is not None:
