@@ -4,7 +4,11 @@ them, while the point's counter and the event chain are locked (ADR 0007 §14)."
 import pytest
 from django.db import connection
 
+from bangban.cases import selectors
 from bangban.cases.models import Case
+from bangban.cases.workflow import OPEN
+from bangban.org.models import Role
+from tests.factories import UserFactory, county_tree
 
 TABLE = Case._meta.db_table
 
@@ -54,3 +58,21 @@ def test_no_case_index_serves_like_searches_nobody_makes(db):
             [TABLE, "%pattern_ops%"],
         )
         assert cursor.fetchall() == []
+
+
+def test_open_cases_are_asked_for_as_the_open_case_indexes_declare(db):
+    """The open states are written into the SQL in the indexes' own order, not bound as
+    parameters: SQLite decides at prepare time whether a partial index serves a query, and an
+    IN list of parameters matches no index condition (found: a town's queue scanned the whole
+    case table on SQLite, 27 ms instead of 0.3 at 100,000 cases)."""
+    tree = county_tree()
+    manager = UserFactory(unit=tree["towns"][0], role=Role.MANAGER)
+    sql, params = selectors.case_queue(actor=manager, queue="open").query.sql_with_params()
+    assert not [value for value in params if value in OPEN]
+    states = ", ".join(f"'{state}'" for state in sorted(OPEN))
+    assert f"IN ({states})" in sql
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            plan = " ".join(str(row) for row in cursor.fetchall())
+        assert "case_town_queue" in plan, plan

@@ -11,7 +11,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
-from bangban.cases.workflow import OPEN, State
+from bangban.cases.workflow import OPEN, OPEN_STATES, State
 from bangban.catalog.models import Bundle, Item, ItemVersion
 from bangban.core.crypto import EncryptedCharField
 from bangban.org.models import Agent, Unit
@@ -232,6 +232,29 @@ class Case(models.Model):
         from bangban.cases.archive import missing
 
         return missing(self)
+
+
+class OpenState(models.Lookup):
+    """`state__open=True`: the case is open, with the open states written into the SQL as
+    constants rather than bound as parameters. SQLite decides at prepare time whether a
+    partial index serves a query, and an IN list of parameters matches no index condition:
+    the open-case indexes (case_open_queue, case_town_queue, case_open_due) were then never
+    read on SQLite, and a town's queue counted 4,680 open cases by scanning all 100,000
+    (27 ms instead of 0.3). PostgreSQL reads the same indexes either way."""
+
+    lookup_name = "open"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        if self.rhs is not True:
+            raise ValueError("state__open takes True; filter open cases with it, or exclude them")
+        lhs, params = self.process_lhs(compiler, connection)
+        # The states are this module's constants (lower-case words), never user input.
+        states = ", ".join(f"'{state}'" for state in OPEN_STATES)
+        return f"{lhs} IN ({states})", params
+
+
+Case._meta.get_field("state").register_lookup(OpenState)
 
 
 class CaseItem(models.Model):

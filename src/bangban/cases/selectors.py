@@ -95,7 +95,7 @@ def _warning_q(level: str, today: date) -> Q:
     """The warning levels as date filters on the stored due date, so the database sorts and
     filters them. 'Due soon' means at most DUE_SOON_DAYS working days remain."""
     soon = add_working_days(today, DUE_SOON_DAYS).due_date
-    open_q = Q(state__in=OPEN, due_date__isnull=False)
+    open_q = Q(state__open=True, due_date__isnull=False)
     if level == "overdue":
         return open_q & Q(due_date__lt=today)
     if level == "due_soon":
@@ -144,16 +144,16 @@ def case_queue(*, actor, queue: str, filters: CaseFilters | None = None) -> Quer
     queryset = cases_visible(actor=actor)
     today = timezone.localdate()
     if queue == "mine":
-        queryset = queryset.filter(agent__user=actor, state__in=OPEN)
+        queryset = queryset.filter(agent__user=actor, state__open=True)
     elif queue == "unassigned":
         unit_id = actor.unit_id
-        queryset = queryset.filter(agent__isnull=True, state__in=OPEN, unit_id=unit_id)
+        queryset = queryset.filter(agent__isnull=True, state__open=True, unit_id=unit_id)
     elif queue == "due_soon":
         queryset = queryset.filter(_warning_q("due_soon", today))
     elif queue == "overdue":
         queryset = queryset.filter(_warning_q("overdue", today))
     elif queue == "open":
-        queryset = queryset.filter(state__in=OPEN)
+        queryset = queryset.filter(state__open=True)
     elif queue == "tasks":
         queryset = queryset.filter(
             Exists(

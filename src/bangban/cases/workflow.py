@@ -156,6 +156,10 @@ class Rule:
 OPEN = frozenset(
     {State.REGISTERED, State.AWAITING_MATERIALS, State.ACCEPTED, State.IN_PROGRESS, State.PAUSED}
 )
+# The open states in one fixed order, for queries. A frozenset's order follows the process's
+# string hashes, which differ per process; SQLite uses a partial index only when the query's
+# IN list is the index's own term, order included, and the case indexes declare sorted(OPEN).
+OPEN_STATES: tuple[str, ...] = tuple(sorted(OPEN))
 WORKING = frozenset({State.ACCEPTED, State.IN_PROGRESS, State.PAUSED})
 CHECKING = frozenset({State.REGISTERED, State.AWAITING_MATERIALS})
 FINISHED = frozenset({State.COMPLETED, State.DELIVERED})

@@ -28,7 +28,6 @@ from django.utils.translation import gettext as _
 
 from bangban.cases.models import Case, CaseItem, CaseTally
 from bangban.cases.tally import MEASURES
-from bangban.cases.workflow import OPEN
 from bangban.catalog.models import Item
 from bangban.catalog.selectors import coverage
 from bangban.core.calendar import CalendarNotCovered, working_days_between, working_days_from
@@ -193,7 +192,7 @@ def _period_q(period: Period) -> tuple[Q, Q]:
 
 
 def _overdue_q(today: date, prefix: str = "") -> Q:
-    return Q(**{f"{prefix}state__in": OPEN, f"{prefix}due_date__lt": today})
+    return Q(**{f"{prefix}state__open": True, f"{prefix}due_date__lt": today})
 
 
 def _rectification_open_late(today: date) -> Q:
