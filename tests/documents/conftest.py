@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from bangban.cases import services as case_services
+from bangban.cases.workflow import State
 from bangban.org.models import Role
-from tests.cases.factories import case_in_state, item_of
+from tests.cases.factories import PERSON, case_in_state, item_of
 from tests.factories import AgentFactory, UserFactory, county_tree
 
 ARTEFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artefacts" / "documents"
@@ -54,5 +56,19 @@ def world(db):
 
 def make(world, state, **extra):
     case = case_in_state(state, actor=world["agent"], items=[world["item"]], **extra)
+    case.refresh_from_db()
+    return case
+
+
+def signed_proxy_case(world):
+    """An accepted proxy case whose delegation agreement both parties have signed."""
+    case = make(world, State.ACCEPTED, kind="proxy", proxy_scope="full")
+    case_services.agreement_sign(
+        actor=world["agent"],
+        case=case,
+        revision=case.revision,
+        applicant_signatory=PERSON["applicant_name"],
+        agent_phone="0356-3181393",
+    )
     case.refresh_from_db()
     return case

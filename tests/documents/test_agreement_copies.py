@@ -7,14 +7,11 @@ import subprocess
 
 import pytest
 
-from bangban.cases import services as case_services
-from bangban.cases.workflow import State
 from bangban.documents import builders, rendering
 from bangban.documents.models import Kind
 from bangban.documents.rendering import REPEATED_PAGES, form_hash, render_form
 from bangban.documents.templatetags.documents_print import agreement_copies
-from tests.cases.factories import PERSON
-from tests.documents.conftest import make, pdf_text
+from tests.documents.conftest import pdf_text, signed_proxy_case
 
 AGREEMENT = "documents/delegation_agreement.html"
 
@@ -22,15 +19,7 @@ AGREEMENT = "documents/delegation_agreement.html"
 @pytest.fixture
 def agreement(world):
     """The agreement form of a signed proxy case, as printing gathers it."""
-    case = make(world, State.ACCEPTED, kind="proxy", proxy_scope="full")
-    case_services.agreement_sign(
-        actor=world["agent"],
-        case=case,
-        revision=case.revision,
-        applicant_signatory=PERSON["applicant_name"],
-        agent_phone="0356-3181393",
-    )
-    case.refresh_from_db()
+    case = signed_proxy_case(world)
     return builders.build(case, Kind.DELEGATION_AGREEMENT)
 
 

@@ -19,7 +19,7 @@ from bangban.documents import builders
 from bangban.documents.models import Document, Kind
 from bangban.documents.services import document_generate
 from tests.cases.factories import PERSON
-from tests.documents.conftest import make, pdf_text, rasterise
+from tests.documents.conftest import make, pdf_text, rasterise, signed_proxy_case
 
 pytestmark = pytest.mark.django_db
 
@@ -60,15 +60,7 @@ def test_no_commitment_without_tolerated_deficiencies(world):
 
 
 def _proxy_with_handover(world):
-    case = make(world, State.ACCEPTED, kind="proxy", proxy_scope="full")
-    case_services.agreement_sign(
-        actor=world["agent"],
-        case=case,
-        revision=case.revision,
-        applicant_signatory=PERSON["applicant_name"],
-        agent_phone="0356-3181393",
-    )
-    case.refresh_from_db()
+    case = signed_proxy_case(world)
     handover = case_services.handover_record(
         actor=world["agent"],
         case=case,

@@ -8,14 +8,11 @@ import threading
 import pytest
 from pypdf import PdfReader
 
-from bangban.cases import services as case_services
-from bangban.cases.workflow import State
 from bangban.documents import fonts
 from bangban.documents.models import Kind
 from bangban.documents.rendering import MissingGlyph, html_to_pdf
 from bangban.documents.services import document_generate
-from tests.cases.factories import PERSON
-from tests.documents.conftest import make, pdf_text
+from tests.documents.conftest import pdf_text, signed_proxy_case
 
 # The body font of the forms (documents/base.html): the subset, then the full font.
 BODY = "font-family: 'Bangban Noto Serif CJK SC', 'Noto Serif CJK SC'"
@@ -99,15 +96,7 @@ def test_without_subsets_the_forms_print_with_the_full_fonts(fresh_fonts, monkey
 
 @pytest.mark.django_db
 def test_the_agreement_fits_its_page_and_embeds_subsets_only(world):
-    case = make(world, State.ACCEPTED, kind="proxy", proxy_scope="full")
-    case_services.agreement_sign(
-        actor=world["agent"],
-        case=case,
-        revision=case.revision,
-        applicant_signatory=PERSON["applicant_name"],
-        agent_phone="0356-3181393",
-    )
-    case.refresh_from_db()
+    case = signed_proxy_case(world)
     document = document_generate(actor=world["agent"], case=case, kind=Kind.DELEGATION_AGREEMENT)
     with document.file.open("rb") as f:
         pdf = f.read()
