@@ -928,6 +928,10 @@ def test_the_registration_answer_is_the_new_cases_ledger_row(world, catalog_admi
         # Nothing of the case is read back (nor the detail's handovers, tasks, notices…).
         read_back = [sql for sql in statements if 'FROM "cases_case' in sql]
         assert read_back == [], read_back
+        # The registering agent's record is read alone: not sorted in the roster's order,
+        # which would join the unit table.
+        [agent_read] = [sql for sql in statements if 'FROM "org_agent"' in sql]
+        assert "JOIN" not in agent_read and "ORDER BY" not in agent_read, agent_read
 
 
 def test_a_time_before_the_year_2000_is_refused_not_written_back_unreadable(world):

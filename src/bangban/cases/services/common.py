@@ -143,8 +143,17 @@ def _notify(users: Sequence[User], case: Case | None, text: str) -> None:
     )
 
 
-def _agent_of(user) -> Agent | None:
-    return Agent.objects.filter(user=user, active_until__isnull=True).first()
+def _agent_of(user, *fields: str) -> Agent | None:
+    """The user's agent record while in post, with only `fields` when named. A user has at
+    most one (the link is one-to-one), so it is read with `get`: `first` would sort by the
+    roster's order, which joins the unit table for nothing."""
+    found = Agent.objects.filter(user=user, active_until__isnull=True)
+    if fields:
+        found = found.only(*fields)
+    try:
+        return found.get()
+    except Agent.DoesNotExist:
+        return None
 
 
 def _locked(case: Case) -> Case:

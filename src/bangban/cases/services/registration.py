@@ -22,6 +22,7 @@ from bangban.cases.models import (
 from bangban.cases.services.common import (
     BACK_ENTRY_DAYS,
     POINT_LEVELS,
+    _agent_of,
     _log,
     _require_case_worker,
     _when,
@@ -213,11 +214,7 @@ def case_register(
     if agent is None and actor.role == Role.AGENT:
         # Only what registration and its answer read of the agent (not the encrypted
         # identifiers, which would be decrypted for nothing).
-        agent = (
-            Agent.objects.filter(user=actor, active_until__isnull=True)
-            .only("pk", "unit_id", "name")
-            .first()
-        )
+        agent = _agent_of(actor, "pk", "unit_id", "name")
         if agent is not None and agent.unit_id != unit.pk:
             agent = None
     if agent is not None and agent.unit_id != unit.pk:
