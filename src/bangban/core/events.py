@@ -134,10 +134,14 @@ def _chain_next() -> tuple[int, str]:
     return seq, prev_hash
 
 
+# Written once: both ways of recording an event (below) end with it.
+_HEAD_MOVE = "UPDATE core_eventchainhead SET last_hash = %s WHERE id = 1"
+
+
 def _chain_move(last_hash: str) -> None:
     """The head now names the event just written (its row is locked by `_chain_next`)."""
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE core_eventchainhead SET last_hash = %s WHERE id = 1", [last_hash])
+        cursor.execute(_HEAD_MOVE, [last_hash])
 
 
 def event_record(
@@ -200,7 +204,7 @@ def _insert_and_move_sql() -> tuple[list, str]:
     sql = (
         f"WITH written AS (INSERT INTO {quote(Event._meta.db_table)} ({columns}) "  # noqa: S608
         f"VALUES ({placeholders}) RETURNING id), "
-        "moved AS (UPDATE core_eventchainhead SET last_hash = %s WHERE id = 1) "
+        f"moved AS ({_HEAD_MOVE}) "
         "SELECT id FROM written"
     )
     return fields, sql
