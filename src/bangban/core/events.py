@@ -8,13 +8,18 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
+from bangban.core.inserts import (
+    insert_statement,
+    insert_values,
+    instances_insert,
+    instances_stored,
+)
 from bangban.core.models import Event, EventChainHead
 
 GENESIS_HASH = "0" * 64
@@ -188,39 +193,20 @@ def event_record(
         if connection.vendor == "postgresql":
             _insert_and_move(event)
         else:
-            event.save()
+            instances_insert(event)
             _chain_move(event.hash)
     return event
 
 
-@cache
-def _insert_and_move_sql() -> tuple[list, str]:
-    """The event's fields and the statement writing them, built once from the model."""
-    fields = [field for field in Event._meta.concrete_fields if not field.primary_key]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    # Only the model's own table and column names enter the text; every value is a parameter.
-    sql = (
-        f"WITH written AS (INSERT INTO {quote(Event._meta.db_table)} ({columns}) "  # noqa: S608
-        f"VALUES ({placeholders}) RETURNING id), "
-        f"moved AS ({_HEAD_MOVE}) "
-        "SELECT id FROM written"
-    )
-    return fields, sql
-
-
 def _insert_and_move(event: Event) -> None:
     """PostgreSQL: write the event and move the chain's head to it in one statement (a
-    data-modifying WITH), one round trip fewer while the head is locked. The values are
-    prepared by the model's own fields, as `save` would prepare them."""
-    fields, sql = _insert_and_move_sql()
-    values = [field.get_db_prep_save(getattr(event, field.attname), connection) for field in fields]
+    data-modifying WITH), one round trip fewer while the head is locked."""
+    fields, insert = insert_statement(Event, connection.vendor)
+    # The model's own INSERT and the head's UPDATE; every value is a parameter.
+    sql = f"WITH written AS ({insert}), moved AS ({_HEAD_MOVE}) SELECT * FROM written"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*values, event.hash])
-        (event.pk,) = cursor.fetchone()
-    event._state.adding = False
-    event._state.db = connection.alias
+        cursor.execute(sql, [*insert_values(fields, event), event.hash])
+        instances_stored([event], cursor.fetchall())
 
 
 def changes(before: dict, after: dict) -> tuple[dict, dict]:

@@ -23,6 +23,7 @@ from bangban.core import faults
 from bangban.core.errors import Conflict, PermissionDenied, ValidationFailed
 from bangban.core.events import event_record
 from bangban.core.faults import crash_point
+from bangban.core.inserts import instances_insert
 from bangban.core.text import text_check
 from bangban.org.models import Agent, Level, Role, Unit, User
 from bangban.org.scoping import MANAGING_ROLES, in_scope
@@ -123,15 +124,17 @@ def _when(occurred_at: datetime | None, back_entry_reason: str, not_before: date
 
 
 def _log(*, case: Case, actor, action: str, when: datetime, reason: str, summary: str, event):
-    CaseLog.objects.create(
-        case=case,
-        action=action,
-        occurred_at=when,
-        recorded_at=timezone.now(),
-        actor=actor,
-        summary=summary[:500],
-        back_entry_reason=reason[:200],
-        event=event,
+    instances_insert(
+        CaseLog(
+            case=case,
+            action=action,
+            occurred_at=when,
+            recorded_at=timezone.now(),
+            actor=actor,
+            summary=summary[:500],
+            back_entry_reason=reason[:200],
+            event=event,
+        )
     )
 
 

@@ -34,6 +34,7 @@ from bangban.core.crypto import blind_index
 from bangban.core.errors import ValidationFailed
 from bangban.core.events import event_record
 from bangban.core.identifiers import validate_id_number, validate_phone
+from bangban.core.inserts import instances_insert
 from bangban.core.masking import mask_id_number, mask_phone
 from bangban.core.services import credit_code_accept
 from bangban.org.models import Agent, Role, Unit
@@ -231,7 +232,7 @@ def case_register(
     if applicant_type == ApplicantType.ENTERPRISE and not credit_code:
         raise ValidationFailed(_("Enter the unified social credit code."), field="credit_code")
     when, back_reason = _when(occurred_at, back_entry_reason, None)
-    case = Case.objects.create(
+    case = Case(
         number=_next_number(unit, timezone.localdate(when)),
         unit=unit,
         town_id=town_id_of(unit),
@@ -246,6 +247,7 @@ def case_register(
         created_by=actor,
         **fields,
     )
+    instances_insert(case)
     if credit_code:
         accepted = credit_code_accept(
             actor=actor,
@@ -256,8 +258,8 @@ def case_register(
         )
         Case.objects.filter(pk=case.pk).update(credit_code=accepted.value)
         case.credit_code = accepted.value
-    CaseItem.objects.bulk_create(
-        CaseItem(case=case, item=item, item_version_id=item.current_version_id) for item in chosen
+    instances_insert(
+        *(CaseItem(case=case, item=i, item_version_id=i.current_version_id) for i in chosen)
     )
     tally_change(None, facts_of(case), case_id=case.pk, item_ids=[item.pk for item in chosen])
     if consultation is not None:
