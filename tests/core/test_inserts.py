@@ -58,3 +58,20 @@ def test_the_statement_is_built_once_per_model_and_row_count():
 def test_a_model_whose_key_is_not_automatic_is_refused():
     with pytest.raises(TypeError, match="automatic key"):
         insert_statement(Token, connection.vendor)
+
+
+@pytest.mark.django_db
+def test_a_model_with_save_receivers_is_refused_and_nothing_is_written():
+    from django.db.models.signals import post_save
+
+    def receiver(**kwargs):
+        pass
+
+    unit = UnitFactory()
+    post_save.connect(receiver, sender=Agent, weak=False)
+    try:
+        with pytest.raises(TypeError, match="signal receivers"):
+            instances_insert(AgentFactory.build(unit=unit))
+    finally:
+        post_save.disconnect(receiver, sender=Agent)
+    assert not Agent.objects.exists()

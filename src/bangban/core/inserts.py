@@ -5,12 +5,14 @@ a sixth of its CPU (ADR 0007 §18). The values are still prepared by each field 
 `save()` prepares them: encrypted fields encrypt, JSON is adapted, `auto_now_add` is filled.
 
 What `save()` does and these do not: send the model's signals and call an overridden `save`.
-Use them only for models that have neither (the ones below are append-only records)."""
+Use them only for new rows of models whose `save` adds nothing to a first write (the event's
+only refuses updates). A model with save signal receivers is refused, so that none is skipped."""
 
 from functools import cache
 
 from django.db import connection
 from django.db.models import Field, Model
+from django.db.models.signals import post_save, pre_save
 
 
 @cache
@@ -43,6 +45,8 @@ def instances_insert(*objs: Model) -> None:
     """Write new instances of one model in one statement; each gets its key and is then as
     `save()` leaves it (no longer `adding`)."""
     model = type(objs[0])
+    if pre_save.has_listeners(model) or post_save.has_listeners(model):
+        raise TypeError(f"{model._meta.label} has save signal receivers: use save()")
     fields, sql = insert_statement(model, connection.vendor, len(objs))
     params = [value for obj in objs for value in insert_values(fields, obj)]
     with connection.cursor() as cursor:
