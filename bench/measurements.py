@@ -346,6 +346,21 @@ def _due_dates() -> Figure:
 LEDGER_SCRIPT = """
 import json, os, resource, sys, time
 sys.path.insert(0, {bench!r})
+
+
+def peak_mb():
+    # This process's own peak (VmHWM). Not ru_maxrss: Linux carries the peak of the process
+    # that forked it (the bench, several hundred MB) across exec, which hid the export's growth.
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 import django
 django.setup()
 from datetime import date
@@ -354,12 +369,11 @@ from bangban.org.models import User
 from bangban.supervision.ledger import ledger_write
 actor = User.objects.get(username="centre")
 filters = CaseFilters(registered_from=date.fromisoformat({since!r}) if {since!r} else None)
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = peak_mb()
 started = time.perf_counter()
 rows = ledger_write({path!r}, actor=actor, filters=filters)
 seconds = time.perf_counter() - started
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({{"rows": rows, "seconds": seconds, "rss_growth_mb": (after - before) / 1024,
+print(json.dumps({{"rows": rows, "seconds": seconds, "rss_growth_mb": peak_mb() - before,
                   "bytes": os.path.getsize({path!r})}}))
 """
 
