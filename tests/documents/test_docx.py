@@ -218,6 +218,12 @@ def test_delegation_agreement(agreement_case):
     for number, line in enumerate(FORMS, start=1):
         kept = "原件" if line.get("original") else "复印件"
         assert body.count(f"{number}{line['material']}{line['copies']}{kept}") == 3
+    # The agency's line ends the agreement and each copy, so every keeper's copy names it.
+    assert data["unit_address"] and data["unit_phone"]
+    unit_line = f"{data['unit']} · {data['unit_address']} · 电话 {data['unit_phone']}"
+    lines = [i for i, text in enumerate(sequence) if text == unit_line]
+    assert len(lines) == 4
+    assert lines[0] < breaks[0] and first < lines[1] < second < lines[2] < third < lines[3]
 
 
 def test_agreement_blanks_and_free_text(agreement_case):

@@ -518,6 +518,8 @@ def _handover_copy(document: DocxDocument, mark: str) -> None:
         [_("Handed over by (signature)"), blank_date],
         [_("Received by (signature)"), blank_date],
     )
+    # Each keeper's copy names the agency, as the PDF's copies do (_agreement_copy.html).
+    _unit_line(document)
 
 
 def _delegation_agreement(document: DocxDocument) -> None:
